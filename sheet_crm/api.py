@@ -1,0 +1,280 @@
+"""The library's front door: one read, the steps, one write.
+
+The CLI, scheduled jobs and tests all call ``run``::
+
+    report = run("shop.xlsx", ["tiers"], today=date(2026, 11, 22))
+    report.findings, report.outputs["tiers"].result, report.written
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .backends.base import Backend, open_backend
+from .config import Settings, load_settings
+from .errors import UsageError
+from .findings import Finding, FindingList, Severity
+from .model import Records, build_records
+from .render import issues_tab
+from .steps import STEPS, Context, StepOutput, load, plan_steps
+from .workbook import ToolTab, Workbook, WritePlan, WriteReport
+
+# The names a command line uses for steps (`sheet-crm segment` runs "segments").
+COMMAND_STEPS: dict[str, tuple[str, ...]] = {
+    "validate": ("validate",),
+    "dedupe": ("dedupe",),
+    "tiers": ("tiers", "dashboard"),
+    "segment": ("segments", "dashboard"),
+    "drafts": ("outreach",),
+    "sync": tuple(STEPS),
+}
+
+RUNS_HEADERS = [
+    "Started",
+    "Finished",
+    "Seconds",
+    "Command",
+    "Steps",
+    "Customers",
+    "Errors",
+    "Warnings",
+    "Tabs written",
+    "Cells edited",
+    "Rows appended",
+    "sheet-crm version",
+]
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """What a run found, computed and wrote."""
+
+    source: str
+    steps: list[str]
+    findings: list[Finding]
+    outputs: dict[str, StepOutput]
+    plan: WritePlan
+    written: WriteReport | None  # None on a dry run
+    dry_run: bool
+    started: datetime
+    finished: datetime
+    settings: Settings
+    records: Records | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 the data has errors (DESIGN.md section 5)."""
+        return 1 if self.errors else 0
+
+    def summary_lines(self) -> list[str]:
+        lines: list[str] = []
+        for name in self.steps:
+            lines.extend(self.outputs[name].summary)
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workbook": self.source,
+            "steps": self.steps,
+            "dry_run": self.dry_run,
+            "findings": [f.to_dict() for f in self.findings],
+            "results": {name: out.data for name, out in self.outputs.items() if out.data is not None},
+            "counts": {name: out.counts for name, out in self.outputs.items() if out.counts},
+            "would_write" if self.dry_run else "wrote": describe_plan(self.plan),
+            "skipped_edits": [
+                {"cell": e.location.cell, "reason": "the cell changed since it was read"}
+                for e in (self.written.skipped_edits if self.written else [])
+            ],
+        }
+
+
+def describe_plan(plan: WritePlan) -> dict[str, Any]:
+    return {
+        "tabs": {t.name: len(t.rows) for t in plan.tabs},
+        "cell_edits": [
+            {"cell": e.location.cell, "from": _plain(e.expected), "to": _plain(e.value), "reason": e.reason}
+            for e in plan.edits
+        ],
+        "appends": [{"tab": a.tab, "reason": a.reason} for a in plan.appends],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def read_workbook(target: str | Path | Backend, **backend_options: Any) -> tuple[Backend, Workbook]:
+    backend = target if isinstance(target, Backend) else open_backend(target, **backend_options)
+    return backend, backend.read()
+
+
+def run(
+    target: str | Path | Backend,
+    steps: Sequence[str],
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    options: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    command: str = "",
+    progress: Progress | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+) -> RunReport:
+    """Read the workbook once, run ``steps`` (and what they depend on), write once.
+
+    Findings never stop the run. Failures raise a ``SheetCrmError`` and nothing is
+    written. With ``dry_run`` nothing is written and the report says what would be.
+    """
+    note = progress or (lambda _msg: None)
+    started = now or datetime.now()
+    today = today or started.date()
+    t0 = time.perf_counter()
+    try:
+        order = plan_steps(steps)
+    except KeyError as exc:
+        raise UsageError(f"There is no step called {exc}.", f"Use one of: {', '.join(STEPS)}.") from None
+    note("Reading the workbook")
+    backend, workbook = read_workbook(target, **dict(backend_options or {}))
+    findings = FindingList()
+    findings.extend(workbook.findings.items)
+    cfg, _origin = load_settings(workbook, settings, findings=findings)
+    records = build_records(workbook, cfg, findings)
+    ctx = Context(
+        workbook, records, cfg, today, started, findings, dict(options or {}), requested=frozenset(steps)
+    )
+    outputs: dict[str, StepOutput] = {}
+    for name in order:
+        note(f"Running {name}")
+        out = load(name)(ctx)
+        outputs[name] = out
+        ctx.results[name] = out.result
+    plan = WritePlan(generated_at=started)
+    for name in order:
+        plan.tabs.extend(outputs[name].tabs)
+        plan.edits.extend(outputs[name].edits)
+        plan.appends.extend(outputs[name].appends)
+    if "validate" in order:
+        plan.tabs.insert(0, issues_tab(findings.items))
+    finished = datetime.now() if now is None else now
+    plan.tabs.append(
+        runs_tab(
+            command or " ".join(steps),
+            order,
+            started,
+            finished,
+            time.perf_counter() - t0,
+            records,
+            findings.items,
+            plan,
+        )
+    )
+    written: WriteReport | None = None
+    if not dry_run:
+        note("Writing the workbook")
+        written = backend.write(plan, expected_version=workbook.version)
+    return RunReport(
+        backend.label,
+        order,
+        list(findings.items),
+        outputs,
+        plan,
+        written,
+        dry_run,
+        started,
+        finished,
+        cfg,
+        records,
+    )
+
+
+def runs_tab(
+    command: str,
+    steps: Sequence[str],
+    started: datetime,
+    finished: datetime,
+    seconds: float,
+    records: Records,
+    findings: Sequence[Finding],
+    plan: WritePlan,
+) -> ToolTab:
+    """One row for this run; the backend appends it below the earlier ones."""
+    row = [
+        started.replace(microsecond=0),
+        finished.replace(microsecond=0),
+        round(seconds, 2),
+        command,
+        ", ".join(steps),
+        len(records.active_customers()),
+        sum(f.severity is Severity.ERROR for f in findings),
+        sum(f.severity is Severity.WARNING for f in findings),
+        ", ".join(t.name for t in plan.tabs) or "-",
+        len(plan.edits),
+        len(plan.appends),
+        __version__,
+    ]
+    return ToolTab(
+        "Runs",
+        RUNS_HEADERS,
+        [row],
+        note="One row per run of sheet-crm.",
+        append_only=True,
+        widths={"Started": 18, "Finished": 18, "Steps": 40, "Tabs written": 50},
+    )
+
+
+def describe_tabs(target: str | Path | Backend) -> list[dict[str, Any]]:
+    """Each tab: its name, whose it is (owner or tool), data rows, header row, and which
+    owner tab it is read as."""
+    from .workbook import TOOL_TABS
+
+    _backend, workbook = read_workbook(target)
+    out = []
+    for name, table in workbook.tables.items():
+        owner = "sheet-crm" if name in TOOL_TABS else "you"
+        out.append(
+            {
+                "tab": name,
+                "owner": owner,
+                "rows": len(table.rows),
+                "header_row": table.header_row if table.headers else None,
+                "kind": table.kind if owner == "you" else None,
+            }
+        )
+    return out
+
+
+def undo_merge(
+    target: str | Path | Backend, cluster_id: str, *, dry_run: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """Put back what the merge of ``cluster_id`` changed, from the Merge Log."""
+    from .steps.dedupe import undo_plan
+
+    backend, workbook = read_workbook(target)
+    plan, summary = undo_plan(workbook, cluster_id, now or datetime.now())
+    written = None if dry_run else backend.write(plan, expected_version=workbook.version)
+    return {
+        "cluster": cluster_id,
+        "summary": summary,
+        "dry_run": dry_run,
+        "would_write" if dry_run else "wrote": describe_plan(plan),
+        "skipped_edits": [e.location.cell for e in (written.skipped_edits if written else [])],
+    }

@@ -1,0 +1,523 @@
+"""The command line: parse arguments, call one library function, render, exit.
+
+Exit codes: 0 clean, 1 ran and found errors in the data, 2 usage, 3 could not run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__, api
+from .errors import SheetCrmError
+from .render import finding_line, sort_findings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- shared options
+
+
+def json_option(f: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts) instead of text."
+    )(f)
+
+
+def dry_run_option(f: F) -> F:
+    return click.option(
+        "--dry-run", is_flag=True, help="Compute everything and show what would change; write nothing."
+    )(f)
+
+
+def today_option(f: F) -> F:
+    return click.option(
+        "--today",
+        type=click.DateTime(["%Y-%m-%d"]),
+        default=None,
+        help="Pretend today is this date (YYYY-MM-DD); default: today.",
+    )(f)
+
+
+def workbook_argument(f: F) -> F:
+    return click.argument("workbook", metavar="WORKBOOK")(f)
+
+
+# ---------------------------------------------------------------- error handling
+
+
+class CrmGroup(click.Group):
+    """Turns every ``SheetCrmError`` into ``Error:``/``Fix:`` lines and its exit code;
+    anything unexpected into a short message (the traceback only with ``--debug``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SheetCrmError as exc:
+            _fail(ctx, exc.exit_code, str(exc), exc.fix, exc)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            _fail(ctx, 3, "Stopped by Ctrl-C; nothing was written.", "", None)
+        except Exception as exc:
+            _fail(
+                ctx,
+                3,
+                f"sheet-crm hit an unexpected problem ({type(exc).__name__}: {exc}); nothing was written.",
+                "Run again with --debug to see the details, and report them.",
+                exc,
+            )
+
+
+def _fail(ctx: click.Context, code: int, message: str, fix: str, exc: BaseException | None) -> None:
+    debug = bool(ctx.find_root().params.get("debug"))
+    if debug and exc is not None:
+        err.print(traceback.format_exc(), markup=False)
+    if _wants_json(ctx):
+        payload: dict[str, Any] = {"error": message, "fix": fix, "exit_code": code}
+        if isinstance(exc, SheetCrmError):
+            payload["type"] = type(exc).__name__
+        out.print(json.dumps(payload), markup=False)
+    err.print(f"Error: {message}", markup=False)
+    if fix:
+        err.print(f"Fix: {fix}", markup=False)
+    ctx.exit(code)
+
+
+def _wants_json(ctx: click.Context) -> bool:
+    sub = ctx.invoked_subcommand
+    return bool(sub and "--json" in sys.argv)
+
+
+@click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sheet-crm")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """sheet-crm: your customer spreadsheet, made into a CRM.
+
+    Every command takes a WORKBOOK: a local .xlsx file, a Google Sheet URL, or
+    gsheet:ID. Results go to tabs sheet-crm owns; your own tabs are never rewritten.
+
+    \b
+    Start here:
+        sheet-crm demo demo/crm.xlsx      # a realistic demo workbook, fully processed
+        sheet-crm init --template shop my-crm.xlsx
+        sheet-crm sync my-crm.xlsx
+    """
+
+
+def main() -> None:
+    cli(prog_name="sheet-crm")
+
+
+# ---------------------------------------------------------------- running steps
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[api.Progress]:
+    """A rich status line while a run reads, computes and writes (on a terminal only)."""
+    if not enabled or not err.is_terminal:
+        yield lambda _msg: None
+        return
+    with err.status("Starting") as status:
+        yield lambda msg: status.update(msg + " ...")
+
+
+def _run_command(
+    command: str,
+    workbook: str,
+    *,
+    as_json: bool,
+    dry_run: bool,
+    today: datetime | None,
+    options: dict[str, Any] | None = None,
+) -> api.RunReport:
+    with _progress(not as_json) as progress:
+        report = api.run(
+            workbook,
+            api.COMMAND_STEPS[command],
+            today=today.date() if today else None,
+            dry_run=dry_run,
+            options=options,
+            command=command,
+            progress=progress,
+        )
+    return report
+
+
+def _emit(
+    report: api.RunReport, as_json: bool, *, extra: dict[str, Any] | None = None, show_findings: int = 20
+) -> None:
+    if as_json:
+        payload = report.to_dict()
+        if extra:
+            payload.update(extra)
+        out.print(json.dumps(payload, default=str, ensure_ascii=False), markup=False)
+        sys.exit(report.exit_code)
+    for line in report.summary_lines():
+        out.print(line, markup=False)
+    findings = sort_findings(report.findings)
+    if findings and show_findings:
+        out.print(
+            f"{len(report.errors)} errors, {len(report.warnings)} warnings "
+            f"({len(findings)} findings in all).",
+            markup=False,
+        )
+        for f in findings[:show_findings]:
+            out.print("  " + finding_line(f), markup=False)
+        if len(findings) > show_findings:
+            out.print(
+                f"  ... and {len(findings) - show_findings} more"
+                + (" in the Issues tab." if not report.dry_run else "."),
+                markup=False,
+            )
+    if report.dry_run:
+        plan = api.describe_plan(report.plan)
+        out.print("Dry run: nothing was written. It would write:", markup=False)
+        for tab, n in plan["tabs"].items():
+            out.print(f"  tab {tab}: {n} rows", markup=False)
+        for e in plan["cell_edits"]:
+            out.print(f"  cell {e['cell']}: {e['from']!r} -> {e['to']!r} ({e['reason']})", markup=False)
+        for a in plan["appends"]:
+            out.print(f"  append to {a['tab']}: {a['reason']}", markup=False)
+    elif report.written is not None:
+        w = report.written
+        out.print(f"Wrote {', '.join(w.tabs_written)} to {report.source}.", markup=False)
+        if w.cells_edited:
+            out.print(f"Filled {w.cells_edited} cells in your tabs:", markup=False)
+            for e in report.plan.edits:
+                if e not in w.skipped_edits:
+                    out.print(f"  {e.location.cell}: {e.value} ({e.reason})", markup=False)
+        for e in w.skipped_edits:
+            out.print(f"Left {e.location.cell} alone: it changed since it was read.", markup=False)
+        if w.backup:
+            out.print(f"Backup of the previous version: {w.backup}", markup=False)
+    sys.exit(report.exit_code)
+
+
+def step_command(name: str, help_text: str, *extra: Callable[[F], F]) -> Callable[[F], F]:
+    """The shared shape of the step commands: WORKBOOK, --json, --dry-run, --today."""
+
+    def decorate(f: F) -> F:
+        for option in reversed(extra):
+            f = option(f)
+        f = today_option(dry_run_option(json_option(workbook_argument(f))))
+        return cli.command(name, help=help_text)(f)  # type: ignore[return-value]
+
+    return decorate
+
+
+@step_command(
+    "validate",
+    """Check every row of your tabs and write the Issues tab.
+
+    Emails, phones, names, dates, amounts, consent, references between tabs and the
+    headers themselves. Customers without a Customer ID get one (only blank cells are
+    filled). Exits 1 when there are errors.
+
+    \b
+    Example:
+        sheet-crm validate my-crm.xlsx
+        sheet-crm validate my-crm.xlsx --json > findings.json
+    """,
+    click.option("--check-domains", is_flag=True, help="Also look up each email's domain on the internet."),
+)
+def validate_cmd(
+    workbook: str, as_json: bool, dry_run: bool, today: datetime | None, check_domains: bool
+) -> None:
+    report = _run_command(
+        "validate",
+        workbook,
+        as_json=as_json,
+        dry_run=dry_run,
+        today=today,
+        options={"check_domains": check_domains},
+    )
+    _emit(report, as_json)
+
+
+@step_command(
+    "dedupe",
+    """Find customers who are probably the same person and write the Duplicates tab.
+
+    Type merge or not duplicate in the Decision column; the next run carries it out.
+    Every merge is logged in Merge Log and can be undone with `sheet-crm undo-merge`.
+
+    \b
+    Example:
+        sheet-crm dedupe my-crm.xlsx
+        sheet-crm dedupe my-crm.xlsx --auto-merge-above 0.99
+    """,
+    click.option(
+        "--auto-merge-above",
+        type=click.FloatRange(0.5, 1.0),
+        default=None,
+        help="Merge without asking when the match probability is above this.",
+    ),
+)
+def dedupe_cmd(
+    workbook: str, as_json: bool, dry_run: bool, today: datetime | None, auto_merge_above: float | None
+) -> None:
+    report = _run_command(
+        "dedupe",
+        workbook,
+        as_json=as_json,
+        dry_run=dry_run,
+        today=today,
+        options={"auto_merge_above": auto_merge_above},
+    )
+    _emit(report, as_json, show_findings=0)
+
+
+@cli.command("undo-merge")
+@workbook_argument
+@click.argument("cluster_id")
+@json_option
+@dry_run_option
+def undo_merge_cmd(workbook: str, cluster_id: str, as_json: bool, dry_run: bool) -> None:
+    """Put back exactly what a merge changed, from the Merge Log.
+
+    \b
+    Example:
+        sheet-crm undo-merge my-crm.xlsx D-0003
+    """
+    result = api.undo_merge(workbook, cluster_id, dry_run=dry_run)
+    if as_json:
+        out.print(json.dumps(result, default=str), markup=False)
+        return
+    for line in result["summary"]:
+        out.print(line, markup=False)
+
+
+@step_command(
+    "tiers",
+    """Value tiers, RFM scores and lifetime value: the Tiers and Dashboard tabs.
+
+    \b
+    Example:
+        sheet-crm tiers my-crm.xlsx
+    """,
+)
+def tiers_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None) -> None:
+    report = _run_command("tiers", workbook, as_json=as_json, dry_run=dry_run, today=today)
+    _emit(report, as_json, show_findings=0)
+
+
+@step_command(
+    "segment",
+    """Put customers into segments: the Segment Members and Dashboard tabs.
+
+    Built-in segments plus your own rules in the Segments tab, for example
+    tier in ("Platinum", "Gold") and days_since_last_order > 90.
+
+    \b
+    Example:
+        sheet-crm segment my-crm.xlsx
+        sheet-crm segment my-crm.xlsx --show "Lapsed VIPs"
+    """,
+    click.option("--show", "show", default=None, metavar="NAME", help="Print the members of one segment."),
+)
+def segment_cmd(
+    workbook: str, as_json: bool, dry_run: bool, today: datetime | None, show: str | None
+) -> None:
+    report = _run_command(
+        "segment", workbook, as_json=as_json, dry_run=dry_run, today=today, options={"show": show}
+    )
+    if show:
+        members = report.outputs["segments"].result.members_of(show)
+        if as_json:
+            out.print(json.dumps({"segment": show, "members": members}, default=str), markup=False)
+            sys.exit(0)
+        table = RichTable(title=f"{show}: {len(members)} customers")
+        for column in ("Customer ID", "Name", "Reason"):
+            table.add_column(column)
+        for m in members:
+            table.add_row(m["customer_id"], m["name"], m["reason"])
+        out.print(table)
+        sys.exit(0)
+    _emit(report, as_json, show_findings=0)
+
+
+@step_command(
+    "drafts",
+    """Draft personal messages for the customers who should hear from you now.
+
+    Writes the Outreach tab; set Status to approve, skip or sent. With --export,
+    approved email drafts become .eml files and SMS/phone drafts a CSV.
+
+    \b
+    Example:
+        sheet-crm drafts my-crm.xlsx
+        sheet-crm drafts my-crm.xlsx --export outbox/
+    """,
+    click.option(
+        "--export",
+        "export_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder for approved drafts (.eml and a CSV).",
+    ),
+)
+def drafts_cmd(
+    workbook: str, as_json: bool, dry_run: bool, today: datetime | None, export_dir: Path | None
+) -> None:
+    report = _run_command("drafts", workbook, as_json=as_json, dry_run=dry_run, today=today)
+    extra: dict[str, Any] = {}
+    if export_dir is not None:
+        from .steps.outreach import export_drafts
+
+        written = export_drafts(report.outputs["outreach"].result, export_dir)
+        extra["exported"] = [str(p) for p in written]
+        if not as_json:
+            out.print(f"Exported {len(written)} files to {export_dir}.", markup=False)
+    _emit(report, as_json, extra=extra, show_findings=0)
+
+
+@step_command(
+    "sync",
+    """Run everything: validate, dedupe, tiers, segments and drafts, in one read and one write.
+
+    \b
+    Example:
+        sheet-crm sync my-crm.xlsx
+    """,
+)
+def sync_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None) -> None:
+    report = _run_command("sync", workbook, as_json=as_json, dry_run=dry_run, today=today)
+    _emit(report, as_json)
+
+
+# ---------------------------------------------------------------- workbooks
+
+
+@cli.command("tabs")
+@workbook_argument
+@json_option
+def tabs_cmd(workbook: str, as_json: bool) -> None:
+    """List the tabs of a workbook: whose each is (yours or sheet-crm's) and how many rows.
+
+    \b
+    Example:
+        sheet-crm tabs my-crm.xlsx
+    """
+    tabs = api.describe_tabs(workbook)
+    if as_json:
+        out.print(json.dumps(tabs), markup=False)
+        return
+    table = RichTable()
+    for column in ("Tab", "Owner", "Rows", "Header row", "Reads as"):
+        table.add_column(column)
+    for t in tabs:
+        table.add_row(t["tab"], t["owner"], str(t["rows"]), str(t["header_row"] or "-"), t["kind"] or "-")
+    out.print(table)
+
+
+@cli.command("templates")
+@json_option
+def templates_cmd(as_json: bool) -> None:
+    """List the starter templates for `sheet-crm init`.
+
+    \b
+    Example:
+        sheet-crm templates
+    """
+    from .starter import list_templates
+
+    items = list_templates()
+    if as_json:
+        out.print(
+            json.dumps([{"name": t.name, "title": t.title, "description": t.description} for t in items]),
+            markup=False,
+        )
+        return
+    for t in items:
+        out.print(f"{t.name:<10} {t.title}: {t.description}", markup=False)
+
+
+@cli.command("init")
+@click.option(
+    "--template",
+    "template",
+    default="shop",
+    show_default=True,
+    help="Which kind of business (see `sheet-crm templates`).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def init_cmd(template: str, force: bool, path: Path) -> None:
+    """Create a new CRM workbook from a starter template.
+
+    \b
+    Example:
+        sheet-crm init --template hotel my-crm.xlsx
+    """
+    from .starter import build_workbook
+
+    written = build_workbook(template, path, overwrite=force)
+    out.print(
+        f"Created {written} from the '{template}' template. "
+        f"Open it, replace the example rows with your customers, then run "
+        f"`sheet-crm sync {written}`.",
+        markup=False,
+    )
+
+
+@cli.command("demo")
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("demo/sheet-crm-demo.xlsx"),
+)
+@click.option("--customers", type=click.IntRange(10, 200_000), default=200, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@today_option
+@json_option
+def demo_cmd(path: Path, customers: int, seed: int, today: datetime | None, as_json: bool) -> None:
+    """Write a realistic demo workbook (with the mistakes real sheets have), then run
+    every step on it.
+
+    \b
+    Example:
+        sheet-crm demo demo/crm.xlsx --customers 500 --seed 3
+    """
+    from .demo import write_demo
+
+    day = today.date() if today else date.today()
+    created = write_demo(path, customers=customers, seed=seed, today=day)
+    if not as_json:
+        out.print(f"Created demo workbook {created} ({customers} customers).", markup=False)
+    report = _run_command("sync", str(created), as_json=as_json, dry_run=False, today=today)
+    if not as_json:
+        for line in report.summary_lines():
+            out.print(line, markup=False)
+        out.print(
+            f"{len(report.errors)} errors and {len(report.warnings)} warnings found "
+            f"(the demo has them on purpose).",
+            markup=False,
+        )
+        out.print(
+            f"Open {created} and look at the tabs: "
+            + ", ".join(report.written.tabs_written if report.written else [])
+            + ".",
+            markup=False,
+        )
+        sys.exit(0)
+    _emit(report, as_json)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,303 @@
+"""Typed records built from the owner tabs. Never raises for bad data: a cell that
+cannot be read becomes ``None`` plus a finding, and the row remembers which fields
+were bad (``invalid``), so each step can skip exactly the rows it cannot use.
+
+Only a missing Customers tab (or one with no way to tell customers apart) is a
+failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .config import Settings
+from .errors import TabNotFound
+from .findings import FindingList, Severity
+from .normalize import (
+    parse_bool,
+    parse_channel,
+    parse_date,
+    parse_money,
+    parse_number,
+    split_list,
+    text,
+)
+from .workbook import Cell, CellError, NoCachedValue, Row, Table, Workbook, header_key
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    row: int  # the sheet row it came from
+    invalid: set[str] = Field(default_factory=set)  # fields whose cell could not be used
+    extra: dict[str, Any] = Field(default_factory=dict)  # owner-added columns, by slug
+
+
+class Customer(Record):
+    customer_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    name: str = ""  # a single "Name" column, when the sheet has one
+    company: str = ""
+    job_title: str = ""
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    preferred_channel: str = ""  # email | sms | phone | letter | ""
+    best_time: str = ""
+    address: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = ""
+    birthday: date | None = None
+    customer_since: date | None = None
+    referred_by: str = ""
+    email_opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+    do_not_contact: bool = False
+    tags: list[str] = Field(default_factory=list)
+    preferences: list[str] = Field(default_factory=list)
+    notes: str = ""
+    merged_into: str = ""
+    # Filled by the validation step:
+    email_normalized: str = ""  # lower-cased, trimmed; "" when invalid
+    phone_e164: str = ""  # "+447700900123"; "" when not a valid number
+    phone_type: str = ""  # mobile | landline | "" (unknown)
+
+    @property
+    def key(self) -> str:
+        """The customer's ID, or ``row:N`` for a row that has none yet."""
+        return self.customer_id or f"row:{self.row}"
+
+    @property
+    def full_name(self) -> str:
+        if self.first_name or self.last_name:
+            return " ".join(p for p in (self.first_name, self.last_name) if p)
+        return self.name
+
+    @property
+    def given_name(self) -> str:
+        """The name to greet with, as the customer writes it."""
+        if self.first_name:
+            return self.first_name
+        return self.name.split()[0] if self.name.split() else ""
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.company or self.email or self.key
+
+
+class Order(Record):
+    order_id: str = ""
+    customer_ref: str = ""  # as typed: an ID or an email
+    customer_id: str = ""  # resolved, following merges; "" when no customer matches
+    date: dt.date | None = None
+    amount: float | None = None
+    product: str = ""
+    quantity: float | None = None
+
+
+class Interaction(Record):
+    date: dt.date | None = None
+    customer_ref: str = ""
+    customer_id: str = ""
+    channel: str = ""
+    direction: str = ""
+    summary: str = ""
+    outcome: str = ""
+    satisfaction: float | None = None
+    follow_up: dt.date | None = None
+
+
+@dataclass
+class Records:
+    """Everything the steps work on, plus where each record came from."""
+
+    customers: list[Customer]
+    orders: list[Order] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
+    tables: dict[str, Table] = field(default_factory=dict)  # kind -> table read
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        """Rebuild the ID/email indexes and resolve orders and interactions to the
+        customer they count for (following ``merged_into``)."""
+        self.by_id: dict[str, Customer] = {}
+        self.by_email: dict[str, Customer] = {}
+        for c in self.customers:
+            if c.customer_id:
+                self.by_id.setdefault(c.customer_id.casefold(), c)
+            email = (c.email_normalized or c.email).strip().casefold()
+            if email:
+                self.by_email.setdefault(email, c)
+        for item in (*self.orders, *self.interactions):
+            found = self.find(item.customer_ref)
+            item.customer_id = found.key if found else ""
+
+    def find(self, ref: str) -> Customer | None:
+        """The customer a reference (ID or email) counts for, after merges."""
+        ref = ref.strip().casefold()
+        if not ref:
+            return None
+        c = self.by_id.get(ref) or self.by_email.get(ref)
+        seen: set[str] = set()
+        while c is not None and c.merged_into and c.merged_into.casefold() not in seen:
+            seen.add(c.merged_into.casefold())
+            c = self.by_id.get(c.merged_into.casefold(), c)
+            if not c.merged_into or c.merged_into.casefold() in seen:
+                break
+        return c
+
+    def active_customers(self) -> list[Customer]:
+        """Customers not merged into another one."""
+        return [c for c in self.customers if not c.merged_into]
+
+    def orders_by_customer(self) -> dict[str, list[Order]]:
+        out: dict[str, list[Order]] = {}
+        for o in self.orders:
+            if o.customer_id:
+                out.setdefault(o.customer_id, []).append(o)
+        return out
+
+
+# Which parser reads which field, per tab.
+_BOOL = {"email_opt_in", "sms_opt_in", "do_not_contact"}
+_DATE = {"birthday", "customer_since", "date", "follow_up"}
+_LIST = {"tags", "preferences"}
+
+
+def _read(
+    table: Table,
+    row: Row,
+    model: type[Record],
+    settings: Settings,
+    findings: FindingList,
+    skip: Iterable[str] = (),
+) -> dict[str, Any]:
+    """One row's cells into keyword arguments for ``model``; unreadable cells become
+    findings and go into ``invalid``."""
+    known = model.model_fields
+    data: dict[str, Any] = {"row": row.number, "invalid": set(), "extra": {}}
+    for fieldname, i in table.fields.items():
+        value: Cell = row.get(i)
+        if fieldname in skip:
+            continue
+        target = "customer_ref" if fieldname == "customer" else fieldname
+        if target not in known:
+            data["extra"][fieldname] = value
+            continue
+        if isinstance(value, CellError | NoCachedValue):
+            findings.add(
+                "formula-error" if isinstance(value, CellError) else "formula-no-value",
+                Severity.ERROR,
+                table.location(row, fieldname),
+                f"The cell shows {value} instead of a value."
+                if isinstance(value, CellError)
+                else "The formula in this cell has no saved result, so its value is unknown.",
+                "Fix the formula, or type the value."
+                if isinstance(value, CellError)
+                else "Open and save the workbook in Excel or LibreOffice so the value is computed.",
+                value=str(value),
+            )
+            data["invalid"].add(target)
+            continue
+        parsed, problem = _parse(target, value, settings)
+        if problem and target in _DATE | {"amount", "quantity", "satisfaction"} | _BOOL:
+            # Detailed wording is the validation step's; here we only remember it.
+            data["invalid"].add(target)
+        data[target] = parsed
+    return data
+
+
+def _parse(target: str, value: Cell, settings: Settings) -> tuple[Any, str]:
+    if target in _BOOL:
+        b, problem = parse_bool(value)
+        if target == "do_not_contact":
+            return bool(b), problem
+        return b, problem
+    if target in _DATE:
+        d, problem = parse_date(value, day_first=settings.day_first)
+        # An ambiguous date is still a date; only unreadable ones are invalid.
+        return d, problem if d is None else ""
+    if target == "amount":
+        return parse_money(value)
+    if target in {"quantity", "satisfaction"}:
+        return parse_number(value)
+    if target in _LIST:
+        return split_list(value), ""
+    if target == "preferred_channel":
+        channel, problem = parse_channel(value)
+        return channel, problem
+    return text(value), ""
+
+
+def build_records(workbook: Workbook, settings: Settings, findings: FindingList | None = None) -> Records:
+    """The owner tabs as typed records.
+
+    ::
+
+        Customers               Orders
+        | Customer ID | Email  | Order ID | Customer     | Date       | Amount |
+        | C-00001     | a@x.io | 1001     | a@x.io       | 2025-03-01 | 40     |
+
+    gives one ``Customer`` and one ``Order`` whose ``customer_id`` is ``C-00001``
+    (orders may name the customer by ID or by email).
+    """
+    findings = findings if findings is not None else FindingList()
+    customers_table = workbook.find("Customers")
+    if customers_table is None:
+        raise TabNotFound(
+            "The workbook has no Customers tab.",
+            "Add a tab called Customers with one row per customer (headers such as "
+            "Customer ID, First name, Last name, Email, Phone), or run `sheet-crm init` "
+            "to start from a template.",
+            where=workbook.source,
+        )
+    customers = [
+        Customer(**_read(customers_table, row, Customer, settings, findings)) for row in customers_table.rows
+    ]
+    tables = {"Customers": customers_table}
+    orders: list[Order] = []
+    table = workbook.find("Orders")
+    if table is not None:
+        tables["Orders"] = table
+        orders = [Order(**_read(table, row, Order, settings, findings)) for row in table.rows]
+    interactions: list[Interaction] = []
+    table = workbook.find("Interactions")
+    if table is not None:
+        tables["Interactions"] = table
+        interactions = [
+            Interaction(**_read(table, row, Interaction, settings, findings)) for row in table.rows
+        ]
+    for kind in ("Segments", "Templates", "Settings"):
+        t = workbook.find(kind)
+        if t is not None:
+            tables[kind] = t
+    return Records(customers, orders, interactions, tables)
+
+
+def owner_columns(table: Table) -> list[str]:
+    """The field names of a table (canonical or slug), in column order."""
+    return [name for name, _ in sorted(table.fields.items(), key=lambda kv: kv[1])]
+
+
+def field_header(table: Table, fieldname: str) -> str:
+    i = table.fields.get(fieldname)
+    return table.headers[i] if i is not None else fieldname
+
+
+def find_field(table: Table, header: str) -> str | None:
+    """The field name of a header typed by someone (``'E-mail'`` -> ``'email'``)."""
+    key = header_key(header)
+    for name, i in table.fields.items():
+        if header_key(table.headers[i]) == key or header_key(name) == key:
+            return name
+    return None
