@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .backends.base import Backend, open_backend
+from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings
 from .errors import UsageError
 from .findings import Finding, FindingList, Severity
@@ -68,6 +69,8 @@ class RunReport:
     finished: datetime
     settings: Settings
     records: Records | None = None
+    changes: list[str] = field(default_factory=list)  # what changed since the last run
+    unchanged: bool = False  # incremental run that found nothing new and wrote nothing
 
     @property
     def errors(self) -> list[Finding]:
@@ -83,9 +86,16 @@ class RunReport:
         return 1 if self.errors else 0
 
     def summary_lines(self) -> list[str]:
+        if self.unchanged:
+            return [
+                "Nothing changed in your tabs since the last run; nothing was written "
+                "(use --force to run anyway)."
+            ]
         lines: list[str] = []
         for name in self.steps:
             lines.extend(self.outputs[name].summary)
+        if self.changes:
+            lines.append("Since the last run: " + " ".join(self.changes))
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +103,8 @@ class RunReport:
             "workbook": self.source,
             "steps": self.steps,
             "dry_run": self.dry_run,
+            "unchanged": self.unchanged,
+            "changes": self.changes,
             "findings": [f.to_dict() for f in self.findings],
             "results": {name: out.data for name, out in self.outputs.items() if out.data is not None},
             "counts": {name: out.counts for name, out in self.outputs.items() if out.counts},
@@ -138,11 +150,15 @@ def run(
     command: str = "",
     progress: Progress | None = None,
     backend_options: Mapping[str, Any] | None = None,
+    incremental: bool = False,
+    force: bool = False,
 ) -> RunReport:
     """Read the workbook once, run ``steps`` (and what they depend on), write once.
 
     Findings never stop the run. Failures raise a ``SheetCrmError`` and nothing is
     written. With ``dry_run`` nothing is written and the report says what would be.
+    With ``incremental`` (what ``sync`` does), a run whose inputs hash the same as the
+    last run's (see ``changes.content_hash``) writes nothing unless ``force``.
     """
     note = progress or (lambda _msg: None)
     started = now or datetime.now()
@@ -154,10 +170,26 @@ def run(
         raise UsageError(f"There is no step called {exc}.", f"Use one of: {', '.join(STEPS)}.") from None
     note("Reading the workbook")
     backend, workbook = read_workbook(target, **dict(backend_options or {}))
+    digest = content_hash(workbook, today, order)
     findings = FindingList()
     findings.extend(workbook.findings.items)
     cfg, _origin = load_settings(workbook, settings, findings=findings)
     records = build_records(workbook, cfg, findings)
+    if incremental and not force and digest == last_run_value(workbook, "Content hash"):
+        return RunReport(
+            backend.label,
+            order,
+            list(findings.items),
+            {},
+            WritePlan(),
+            None,
+            dry_run,
+            started,
+            datetime.now() if now is None else now,
+            cfg,
+            records,
+            unchanged=True,
+        )
     ctx = Context(
         workbook, records, cfg, today, started, findings, dict(options or {}), requested=frozenset(steps)
     )
@@ -174,6 +206,7 @@ def run(
         plan.appends.extend(outputs[name].appends)
     if "validate" in order:
         plan.tabs.insert(0, issues_tab(findings.items))
+    changes = describe_changes(workbook, plan.tabs)
     finished = datetime.now() if now is None else now
     plan.tabs.append(
         runs_tab(
@@ -185,6 +218,8 @@ def run(
             records,
             findings.items,
             plan,
+            changes,
+            digest,
         )
     )
     written: WriteReport | None = None
@@ -203,6 +238,7 @@ def run(
         finished,
         cfg,
         records,
+        changes,
     )
 
 
@@ -215,6 +251,8 @@ def runs_tab(
     records: Records,
     findings: Sequence[Finding],
     plan: WritePlan,
+    changes: Sequence[str] = (),
+    digest: str = "",
 ) -> ToolTab:
     """One row for this run; the backend appends it below the earlier ones."""
     row = [
@@ -229,7 +267,9 @@ def runs_tab(
         ", ".join(t.name for t in plan.tabs) or "-",
         len(plan.edits),
         len(plan.appends),
+        " ".join(changes) or "-",
         __version__,
+        digest,
     ]
     return ToolTab(
         "Runs",

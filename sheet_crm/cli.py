@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import __version__, api
-from .errors import SheetCrmError
+from .errors import SheetCrmError, UsageError
 from .render import finding_line, sort_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,9 +31,18 @@ out = Console(highlight=False, soft_wrap=True)
 # ---------------------------------------------------------------- shared options
 
 
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.find_root().meta["sheet_crm.json"] = value
+    return value
+
+
 def json_option(f: F) -> F:
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts) instead of text."
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_remember_json,
+        help="Print the result as JSON (for scripts) instead of text.",
     )(f)
 
 
@@ -98,8 +107,7 @@ def _fail(ctx: click.Context, code: int, message: str, fix: str, exc: BaseExcept
 
 
 def _wants_json(ctx: click.Context) -> bool:
-    sub = ctx.invoked_subcommand
-    return bool(sub and "--json" in sys.argv)
+    return bool(ctx.find_root().meta.get("sheet_crm.json"))
 
 
 @click.group(cls=CrmGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,6 +152,7 @@ def _run_command(
     dry_run: bool,
     today: datetime | None,
     options: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> api.RunReport:
     with _progress(not as_json) as progress:
         report = api.run(
@@ -154,6 +163,8 @@ def _run_command(
             options=options,
             command=command,
             progress=progress,
+            incremental=command == "sync",
+            force=force,
         )
     return report
 
@@ -390,14 +401,203 @@ def drafts_cmd(
     "sync",
     """Run everything: validate, dedupe, tiers, segments and drafts, in one read and one write.
 
+    Prints what changed since the last run and adds a row to the Runs tab. When
+    nothing in your tabs (or your decisions) changed since the last run today, it
+    says so and writes nothing; --force runs anyway.
+
     \b
     Example:
         sheet-crm sync my-crm.xlsx
+        sheet-crm sync my-crm.xlsx --force
     """,
+    click.option("--force", is_flag=True, help="Run even when nothing changed since the last run."),
 )
-def sync_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None) -> None:
-    report = _run_command("sync", workbook, as_json=as_json, dry_run=dry_run, today=today)
+def sync_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None, force: bool) -> None:
+    from .logs import run_line, setup_logging
+
+    report = _run_command("sync", workbook, as_json=as_json, dry_run=dry_run, today=today, force=force)
+    if not dry_run:
+        setup_logging(as_json=as_json, to_file=True)
+        import logging
+
+        line, fields = run_line(report)
+        logging.getLogger("sheet_crm").info(line, extra={"fields": fields})
     _emit(report, as_json)
+
+
+# ---------------------------------------------------------------- jobs
+
+
+@cli.command("run-job")
+@click.argument("job_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@today_option
+def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None) -> None:
+    """Run one job file once (for cron, systemd timers or Task Scheduler).
+
+    Takes the workbook's lock so it never overlaps another run on the same workbook.
+
+    \b
+    Example:
+        sheet-crm run-job sync_jobs/demo-daily.toml
+    """
+    import logging
+
+    from .logs import run_line, setup_logging
+    from .scheduling import load_job, workbook_lock
+
+    setup_logging(as_json=as_json)
+    job = load_job(job_file)
+    steps: list[str] = []
+    for name in job.steps:
+        steps.extend(s for s in api.COMMAND_STEPS[name] if s not in steps)
+    with workbook_lock(job.lock_key):
+        report = api.run(
+            job.workbook,
+            steps,
+            today=today.date() if today else None,
+            command=f"job {job.name}",
+            incremental="sync" in job.steps,
+            backend_options=job.credentials or None,
+        )
+    line, fields = run_line(report)
+    logging.getLogger("sheet_crm").info("job=%r %s", job.name, line, extra={"fields": fields})
+    _emit(report, as_json, show_findings=0)
+
+
+@cli.group("jobs")
+def jobs_group() -> None:
+    """Scheduled job files (TOML) in sync_jobs/."""
+
+
+@jobs_group.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path), default=Path("sync_jobs"))
+@json_option
+def jobs_check_cmd(folder: Path, as_json: bool) -> None:
+    """Check every job file in FOLDER; problems point at the file and line.
+
+    \b
+    Example:
+        sheet-crm jobs check sync_jobs/
+    """
+    from .scheduling import check_jobs
+
+    jobs, problems = check_jobs(folder)
+    if as_json:
+        out.print(
+            json.dumps(
+                {
+                    "jobs": [
+                        {
+                            "file": str(j.path),
+                            "name": j.name,
+                            "workbook": j.workbook,
+                            "steps": list(j.steps),
+                            "every": str(j.every),
+                            "timezone": j.timezone,
+                        }
+                        for j in jobs
+                    ],
+                    "problems": [p.to_dict() for p in problems],
+                }
+            ),
+            markup=False,
+        )
+    else:
+        for j in jobs:
+            tz = f" ({j.timezone})" if j.timezone else ""
+            out.print(f"ok   {j.path.name}: {j.name}: {', '.join(j.steps)} {j.every}{tz}", markup=False)
+        for p in problems:
+            out.print(f"FAIL {p.where}: {p.message} Fix: {p.fix}", markup=False)
+        if not jobs and not problems:
+            out.print(f"No job files (*.toml) in {folder}.", markup=False)
+    sys.exit(2 if problems else 0)
+
+
+@cli.command("schedule")
+@click.argument("folder", required=False, type=click.Path(path_type=Path), default=Path("sync_jobs"))
+@click.option("--json", "as_json", is_flag=True, help="Log one JSON object per line.")
+def schedule_cmd(folder: Path, as_json: bool) -> None:
+    """Run the jobs in FOLDER on their timetables until stopped (Ctrl-C or SIGTERM
+    stop after the job that is running).
+
+    \b
+    Example:
+        sheet-crm schedule sync_jobs/
+    """
+    import logging
+
+    from .logs import setup_logging
+    from .scheduling import Scheduler, check_jobs
+
+    path = setup_logging(as_json=as_json)
+    jobs, problems = check_jobs(folder)
+    if problems:
+        first = problems[0]
+        raise UsageError(
+            f"{len(problems)} job files have problems; the first: {first.where}: {first.message}", first.fix
+        )
+    if not jobs:
+        raise UsageError(
+            f"There are no job files in {folder}.",
+            "Copy one of the examples in sync_jobs/ and change the workbook.",
+        )
+    scheduler = Scheduler(jobs)
+    logger = logging.getLogger("sheet_crm")
+    for name, when in scheduler.next_runs():
+        logger.info("scheduled job=%r next=%s", name, when)
+    if path:
+        logger.info("log file: %s", path)
+    scheduler.run_forever()
+    logger.info("scheduler stopped")
+
+
+@cli.command("watch")
+@workbook_argument
+@click.option(
+    "--debounce",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Seconds the file must stay unchanged before a sync.",
+)
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between looks.")
+def watch_cmd(workbook: str, debounce: float, interval: float) -> None:
+    """Run sync each time a local workbook is saved (waits until Excel or LibreOffice
+    has closed it). Stop with Ctrl-C.
+
+    \b
+    Example:
+        sheet-crm watch my-crm.xlsx
+    """
+    import logging
+    import time
+
+    from .logs import run_line, setup_logging
+    from .scheduling import Watcher
+
+    path = Path(workbook)
+    if not path.is_file():
+        raise UsageError(f"{path} is not a file.", "watch works on a local .xlsx workbook.")
+    setup_logging()
+    logger = logging.getLogger("sheet_crm")
+
+    def action() -> None:
+        try:
+            report = api.run(str(path), api.COMMAND_STEPS["sync"], command="watch", incremental=True)
+            logger.info(run_line(report)[0])
+        except SheetCrmError as exc:
+            logger.error("sync failed: %s Fix: %s", exc, exc.fix)
+
+    watcher = Watcher(path, action, debounce=debounce)
+    watcher.start()
+    logger.info("watching %s (Ctrl-C to stop)", path)
+    try:
+        while True:
+            watcher.poll()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        logger.info("stopped watching")
 
 
 # ---------------------------------------------------------------- workbooks

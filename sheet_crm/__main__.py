@@ -1,0 +1,5 @@
+"""`python -m sheet_crm` is the `sheet-crm` command."""
+
+from .cli import main
+
+main()

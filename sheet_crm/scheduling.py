@@ -1,0 +1,534 @@
+"""Scheduled jobs: TOML job files, a crash-safe lock per workbook, the scheduler
+loop (on the ``schedule`` package) and ``watch``.
+
+A job file names a workbook, the steps, when to run, and where credentials are
+(a path or an environment variable name, never the secret itself)::
+
+    name = "Shop: every morning"
+    workbook = "../demo/sheet-crm-demo.xlsx"   # relative to this file, or gsheet:ID
+    steps = ["sync"]
+    every = "day at 07:00"                     # "monday at 08:00", "15 minutes", "hour"
+    timezone = "Europe/London"
+    timeout_minutes = 30
+
+    [credentials]
+    service_account_file = "~/.config/sheet-crm/service-account.json"
+
+Each run happens in a child process (``sheet-crm run-job FILE``) so a job that
+hangs can be stopped at its timeout without taking the scheduler down, and the
+workbook write is atomic, so stopping a job leaves the workbook as it was or
+fully written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import schedule
+
+from .errors import ConfigError, WorkbookLocked
+
+log = logging.getLogger("sheet_crm.schedule")
+
+STEP_NAMES = ("sync", "validate", "dedupe", "tiers", "segment", "drafts")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+UNITS = ("second", "minute", "hour", "day", "week")
+_EVERY = re.compile(
+    r"^\s*(?:every\s+)?(?:(?P<n>\d+)\s+)?(?P<unit>[a-z]+?)s?(?:\s+at\s+(?P<at>\d{1,2}:\d{2}(?::\d{2})?))?\s*$",
+    re.IGNORECASE,
+)
+ALLOWED_KEYS = {"name", "workbook", "steps", "every", "timezone", "timeout_minutes", "credentials", "enabled"}
+CREDENTIAL_KEYS = {"service_account_file", "service_account_env", "oauth", "adc"}
+
+
+@dataclass(frozen=True)
+class Every:
+    """When a job runs: every ``n`` ``unit`` (second..week or a weekday), ``at`` a time."""
+
+    n: int
+    unit: str
+    at: str = ""
+
+    def __str__(self) -> str:
+        base = f"every {self.n} {self.unit}s" if self.n != 1 else f"every {self.unit}"
+        return f"{base} at {self.at}" if self.at else base
+
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    name: str
+    workbook: str
+    steps: tuple[str, ...]
+    every: Every
+    timezone: str = ""
+    timeout_minutes: float = 30.0
+    credentials: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+    @property
+    def lock_key(self) -> str:
+        """Jobs on the same workbook share a lock."""
+        if self.workbook.startswith(("gsheet:", "https://")):
+            return self.workbook
+        return str(Path(self.workbook).resolve())
+
+
+def parse_every(text: str) -> Every:
+    """'day at 07:00' / 'every monday at 08:00' / '15 minutes' -> Every; ValueError if not."""
+    m = _EVERY.match(text or "")
+    if not m:
+        raise ValueError(text)
+    n = int(m["n"] or 1)
+    unit = m["unit"].lower()
+    at = m["at"] or ""
+    if unit in WEEKDAYS:
+        if n != 1:
+            raise ValueError(text)
+    elif unit not in UNITS:
+        raise ValueError(text)
+    if n < 1:
+        raise ValueError(text)
+    if at:
+        hh, mm = (int(p) for p in at.split(":")[:2])
+        if hh > 23 or mm > 59 or unit in {"second", "week"}:
+            raise ValueError(text)
+        at = f"{hh:02d}:{mm:02d}" if unit not in {"minute", "hour"} else at
+    return Every(n, unit, at)
+
+
+def _line_of(text: str, key: str) -> int:
+    for i, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return i
+    return 1
+
+
+def load_job(path: Path) -> Job:
+    """Read one job file; a problem raises ``ConfigError`` naming the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the job file: {exc.strerror}.", "Check the path.", where=str(path)
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            f"This is not valid TOML: {exc}.",
+            'Fix the line named; strings need quotes, e.g. every = "day at 07:00".',
+            where=f"{path}:{m[1] if m else 1}",
+        ) from None
+
+    def bad(key: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(problem, fix, where=f"{path}:{_line_of(text, key)}")
+
+    for key in data:
+        if key not in ALLOWED_KEYS:
+            raise bad(key, f"'{key}' is not a job setting.", f"Use only: {', '.join(sorted(ALLOWED_KEYS))}.")
+    workbook = data.get("workbook")
+    if not isinstance(workbook, str) or not workbook.strip():
+        raise bad(
+            "workbook",
+            "The job does not say which workbook to use.",
+            'Add a line such as workbook = "../my-crm.xlsx" or workbook = "gsheet:SHEET_ID".',
+        )
+    if not workbook.startswith(("gsheet:", "https://")):
+        workbook = str((path.parent / Path(workbook).expanduser()).resolve())
+    steps = data.get("steps", ["sync"])
+    if isinstance(steps, str):
+        steps = [steps]
+    if not isinstance(steps, list) or not steps or any(s not in STEP_NAMES for s in steps):
+        raise bad(
+            "steps",
+            f"steps must be a list of: {', '.join(STEP_NAMES)}; got {steps!r}.",
+            'For example steps = ["sync"].',
+        )
+    every_text = data.get("every")
+    if not isinstance(every_text, str):
+        raise bad(
+            "every",
+            "The job does not say when to run.",
+            'Add for example every = "day at 07:00", "monday at 08:00" or "15 minutes".',
+        )
+    try:
+        every = parse_every(every_text)
+    except ValueError:
+        raise bad(
+            "every",
+            f"'{every_text}' is not a timetable sheet-crm understands.",
+            'Write e.g. "day at 07:00", "monday at 08:00", "15 minutes" or "hour".',
+        ) from None
+    tz = data.get("timezone", "")
+    if tz:
+        import pytz
+
+        try:
+            pytz.timezone(tz)
+        except pytz.UnknownTimeZoneError:
+            raise bad(
+                "timezone",
+                f"'{tz}' is not a time zone.",
+                'Use an IANA name such as "Europe/London" or "America/New_York".',
+            ) from None
+        if not every.at:
+            raise bad(
+                "timezone",
+                "A time zone only matters with a time of day.",
+                'Add "at HH:MM" to every, or remove timezone.',
+            )
+    timeout = data.get("timeout_minutes", 30)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise bad(
+            "timeout_minutes",
+            "timeout_minutes must be a positive number.",
+            "For example timeout_minutes = 30.",
+        )
+    creds = data.get("credentials", {})
+    if not isinstance(creds, dict):
+        raise bad(
+            "credentials",
+            "credentials must be a table.",
+            'Write [credentials] then service_account_file = "path/to/key.json".',
+        )
+    for key, value in creds.items():
+        if key not in CREDENTIAL_KEYS:
+            raise bad(
+                key,
+                f"'{key}' is not a credentials setting.",
+                f"Use one of: {', '.join(sorted(CREDENTIAL_KEYS))}.",
+            )
+        if key in {"private_key", "token"} or (isinstance(value, str) and "BEGIN PRIVATE KEY" in value):
+            raise bad(key, "A job file must not hold a secret.", "Point at a key file instead.")
+    enabled = data.get("enabled", True)
+    return Job(
+        path,
+        str(data.get("name") or path.stem),
+        workbook,
+        tuple(steps),
+        every,
+        tz,
+        float(timeout),
+        dict(creds),
+        bool(enabled),
+    )
+
+
+def job_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.toml") if p.is_file())
+
+
+def check_jobs(folder: Path) -> tuple[list[Job], list[ConfigError]]:
+    """Every job file in ``folder``: the good ones, and a ConfigError per bad one."""
+    jobs: list[Job] = []
+    problems: list[ConfigError] = []
+    if not folder.is_dir():
+        problems.append(
+            ConfigError(
+                f"{folder} is not a folder.", "Name the folder with the job files.", where=str(folder)
+            )
+        )
+        return jobs, problems
+    for path in job_files(folder):
+        try:
+            jobs.append(load_job(path))
+        except ConfigError as exc:
+            problems.append(exc)
+    return jobs, problems
+
+
+# ---------------------------------------------------------------- locks
+
+
+def lock_path(job_or_key: Job | str) -> Path:
+    key = job_or_key.lock_key if isinstance(job_or_key, Job) else job_or_key
+    if not key.startswith(("gsheet:", "https://")):
+        p = Path(key)
+        return p.parent / f".{p.name}.sheet-crm.lock"
+    import hashlib
+
+    from platformdirs import user_data_dir
+
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(user_data_dir("sheet-crm")) / "locks" / f"{digest}.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def workbook_lock(
+    key: str, *, stale_after: float = 6 * 3600, now: Callable[[], float] = time.time
+) -> Iterator[Path]:
+    """Hold the lock of one workbook so no two sheet-crm runs overlap on it.
+
+    The lock is a file created atomically (O_EXCL) holding the holder's pid, host and
+    start time. A lock left by a crashed run is stale when its process is gone (same
+    host) or it is older than ``stale_after`` seconds; a stale lock is taken over.
+    """
+    path = lock_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _read_lock(path)
+            if holder is not None and not _is_stale(holder, stale_after, now()):
+                raise WorkbookLocked(
+                    f"Another sheet-crm run (process {holder.get('pid')} on {holder.get('host')}) is "
+                    "working on this workbook.",
+                    f"Wait for it to finish; if no run is going, delete the lock file {path}.",
+                    where=key,
+                ) from None
+            with suppress(FileNotFoundError):
+                path.unlink()
+            continue
+        with os.fdopen(fd, "w") as fh:
+            json.dump(me, fh)
+        try:
+            yield path
+        finally:
+            holder = _read_lock(path)
+            if holder is not None and holder.get("pid") == me["pid"]:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+        return
+    raise WorkbookLocked(
+        "Could not take the workbook's lock.", f"Delete {path} if no run is going.", where=key
+    )
+
+
+def _read_lock(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}  # unreadable: treat as stale
+
+
+def _is_stale(holder: dict[str, Any], stale_after: float, now: float) -> bool:
+    if not holder:
+        return True
+    started = holder.get("started")
+    if not isinstance(started, int | float) or now - started > stale_after:
+        return True
+    if holder.get("host") == socket.gethostname():
+        pid = holder.get("pid")
+        return not (isinstance(pid, int) and _pid_alive(pid))
+    return False
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class Outcome:
+    job: str
+    ok: bool
+    started: datetime
+    seconds: float
+    message: str
+    exit_code: int
+
+
+Runner = Callable[[Job], Outcome]
+
+
+def subprocess_runner(job: Job, command: Sequence[str] | None = None) -> Outcome:
+    """Run one job in a child process with its timeout; a hung job is stopped
+    (SIGTERM, then SIGKILL) and reported, the scheduler carries on. ``command``
+    replaces the child's command line (tests)."""
+    started = datetime.now()
+    t0 = time.monotonic()
+    cmd = list(command or [sys.executable, "-m", "sheet_crm", "run-job", str(job.path), "--json"])
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _out, err = proc.communicate(timeout=job.timeout_minutes * 60)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        return Outcome(
+            job.name,
+            False,
+            started,
+            time.monotonic() - t0,
+            f"stopped after its timeout of {job.timeout_minutes:g} minutes",
+            -1,
+        )
+    message = _last_error(err) or "done"
+    return Outcome(
+        job.name, proc.returncode in (0, 1), started, time.monotonic() - t0, message, proc.returncode
+    )
+
+
+def _last_error(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.startswith(("Error:", "Fix:"))]
+    return " ".join(lines)
+
+
+class Scheduler:
+    """Runs jobs on their timetables until stopped.
+
+    Built on ``schedule``: a run that was missed while the machine slept happens once
+    when it wakes (``schedule`` runs an overdue job once, then plans the next run from
+    now). Jobs on the same workbook never overlap (``workbook_lock``); a failing job is
+    logged and simply runs again at its next time. ``stop()`` (SIGTERM, Ctrl-C) ends
+    the loop after the job that is running.
+    """
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        runner: Runner = subprocess_runner,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.jobs = [j for j in jobs if j.enabled]
+        self.runner = runner
+        self.outcomes: list[Outcome] = []
+        self._stop = threading.Event()
+        self._sleep = sleep or (lambda s: self._stop.wait(s))
+        self._schedule = schedule.Scheduler()
+        for job in self.jobs:
+            self._add(job)
+
+    def _add(self, job: Job) -> None:
+        e = job.every
+        base = self._schedule.every(e.n)
+        unit = e.unit + ("s" if e.n != 1 and e.unit not in WEEKDAYS else "")
+        sched_job = getattr(base, unit)
+        if e.at:
+            sched_job = sched_job.at(e.at, job.timezone or None)
+        sched_job.do(self._run_one, job)
+
+    def _run_one(self, job: Job) -> None:
+        try:
+            with workbook_lock(job.lock_key, stale_after=max(job.timeout_minutes * 120, 3600)):
+                outcome = self.runner(job)
+        except WorkbookLocked as exc:
+            outcome = Outcome(job.name, False, datetime.now(), 0.0, f"skipped: {exc.message}", 3)
+        except Exception as exc:  # a failing job must not kill the scheduler
+            outcome = Outcome(job.name, False, datetime.now(), 0.0, f"failed: {type(exc).__name__}: {exc}", 3)
+        self.outcomes.append(outcome)
+        level = logging.INFO if outcome.ok else logging.ERROR
+        log.log(
+            level,
+            "job=%r ok=%s seconds=%.1f exit=%s %s",
+            outcome.job,
+            outcome.ok,
+            outcome.seconds,
+            outcome.exit_code,
+            outcome.message,
+        )
+
+    def next_runs(self) -> list[tuple[str, datetime | None]]:
+        return [(j.job_func.args[0].name, j.next_run) for j in self._schedule.jobs]  # type: ignore[union-attr]
+
+    def run_pending(self) -> None:
+        """Run every job that is due (each at most once), stopping early if asked."""
+        for sched_job in sorted(self._schedule.jobs):
+            if self._stop.is_set():
+                return
+            if sched_job.should_run:
+                self._schedule._run_job(sched_job)
+
+    def stop(self, *_args: object) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def run_forever(self, *, install_signals: bool = True, max_idle: float = 60.0) -> None:
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.stop)
+            signal.signal(signal.SIGINT, self.stop)
+        while not self._stop.is_set():
+            self.run_pending()
+            idle = self._schedule.idle_seconds
+            self._sleep(max(0.5, min(max_idle, idle if idle is not None else max_idle)))
+
+
+# ---------------------------------------------------------------- watch
+
+
+def lock_files_for(path: Path) -> list[Path]:
+    """The lock files Excel and LibreOffice put beside a workbook they have open."""
+    return [path.parent / f"~${path.name}", path.parent / f".~lock.{path.name}#"]
+
+
+@dataclass
+class Watcher:
+    """Runs ``action`` when a local workbook is saved: after its modification time
+    has stayed the same for ``debounce`` seconds and no Excel/LibreOffice lock file
+    is beside it. Our own writes change the file too: the fingerprint after an
+    action is taken as seen, so a sync does not trigger itself."""
+
+    path: Path
+    action: Callable[[], None]
+    debounce: float = 3.0
+    clock: Callable[[], float] = time.monotonic
+    _seen: tuple[int, int] | None = None
+    _changed_at: float | None = None
+    _pending: tuple[int, int] | None = None
+
+    def fingerprint(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def start(self) -> None:
+        self._seen = self.fingerprint()
+
+    def poll(self) -> bool:
+        """One look; True when the action ran."""
+        fp = self.fingerprint()
+        if fp is None or fp == self._seen:
+            self._pending = None
+            return False
+        if fp != self._pending:
+            self._pending, self._changed_at = fp, self.clock()
+            return False
+        if self._changed_at is not None and self.clock() - self._changed_at < self.debounce:
+            return False
+        if any(p.exists() for p in lock_files_for(self.path)):
+            return False
+        self.action()
+        self._seen = self.fingerprint()
+        self._pending = None
+        return True

@@ -1,0 +1,104 @@
+"""The workbook model: header detection, aliases, row numbers, structural findings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from sheet_crm.findings import FindingList, Location, column_index, column_letter
+from sheet_crm.workbook import (
+    CellError,
+    ToolTab,
+    build_table,
+    generated_note,
+    header_key,
+    needs_text_guard,
+    slug,
+    tab_kind,
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("E-mail", "email"),
+        ("Email address", "email"),
+        (" EMAIL ", "email"),
+        ("Mobile", "phone"),
+        ("Surname", "last_name"),
+        ("Post code", "postcode"),
+        ("Zip", "postcode"),
+        ("ZIP code", "postcode"),
+        ("First Name", "first_name"),
+        ("D.O.B.", "birthday"),
+        ("Do Not Contact", "do_not_contact"),
+        ("SMS opt in", "sms_opt_in"),
+    ],
+)
+def test_customer_header_aliases(header: str, field: str) -> None:
+    table = build_table("Customers", [[header, "Notes"], ["x", "y"]])
+    assert table.fields[field] == 0
+
+
+def test_unknown_columns_are_kept_by_slug() -> None:
+    table = build_table("Customers", [["Email", "Favourite Room", "2nd phone"], ["a@x.org", "12", "1"]])
+    assert table.fields == {"email": 0, "favourite_room": 1, "_2nd_phone": 2}
+    assert table.value(table.rows[0], "favourite_room") == "12"
+
+
+def test_header_below_a_title_row_is_found_and_reported() -> None:
+    findings = FindingList()
+    grid = [["Our customers 2026"], [], ["Name", "Email", "Phone"], ["Ann", "a@x.org", "1"]]
+    table = build_table("Customers", grid, findings=findings)
+    assert table.header_row == 3
+    assert [r.number for r in table.rows] == [4]
+    assert [(f.cell, f.code) for f in findings] == [("Customers!3", "header-below-title")]
+
+
+def test_blank_rows_are_skipped_but_keep_sheet_numbers() -> None:
+    grid = [["Name", "Email"], ["Ann", "a@x"], [None, "  "], [], ["Bob", "b@y"]]
+    table = build_table("Customers", grid)
+    assert [r.number for r in table.rows] == [2, 5]
+
+
+def test_duplicate_and_blank_headers_are_findings() -> None:
+    findings = FindingList()
+    build_table("Customers", [["Email", "E-mail", "", "Name"], ["a", "b", "c", "d"]], findings=findings)
+    assert [(f.cell, f.code) for f in findings] == [
+        ("Customers!B1", "duplicate-header"),
+        ("Customers!C1", "blank-header"),
+    ]
+
+
+def test_error_values_are_kept_as_cell_errors() -> None:
+    table = build_table("Orders", [["Order ID", "Amount"], ["1", CellError("#N/A")]])
+    assert table.value(table.rows[0], "amount") == CellError("#N/A")
+
+
+def test_tab_kind_matching_is_tolerant() -> None:
+    assert tab_kind(" customers ") == "Customers"
+    assert tab_kind("Clients") == "Customers"
+    assert tab_kind("Bookings") == "Orders"
+    assert tab_kind("Tiers") is None
+
+
+def test_generated_tool_tab_reads_back_with_header_on_row_two() -> None:
+    tab = ToolTab("Tiers", ["Customer ID", "Tier"], [["C-1", "Gold"]], decision_columns=("Tier",))
+    note = generated_note(tab, datetime(2026, 11, 22, 7, 0))
+    table = build_table("Tiers", [[note], tab.headers, *tab.rows])
+    assert table.header_row == 2
+    assert table.rows[0].number == 3
+    assert "2026-11-22 07:00" in note and "Tier" in note
+
+
+def test_helpers() -> None:
+    assert header_key("  E-Mail  Address ") == "emailaddress"
+    assert slug("Favourite Room!") == "favourite_room"
+    assert [column_letter(i) for i in (1, 26, 27, 703)] == ["A", "Z", "AA", "AAA"]
+    assert column_index("AA") == 27
+    assert Location("My tab", 7, 5, "Email").cell == "'My tab'!E7"
+    assert Location("Customers", 7, 5, "Email").__str__() == "Customers!E7 (Email)"
+    assert Location("Bob's", 2).cell == "'Bob''s'!2"
+    assert all(needs_text_guard(v) for v in ("=1+1", "+44", "-3", "@SUM(A1)", "\tx", "\rx"))
+    assert not any(needs_text_guard(v) for v in ("Ann", "", 5, None))
