@@ -1,0 +1,888 @@
+"""The segment rule language: a small, safe expression language over one customer.
+
+An owner types a rule in the Rule column of the Segments tab, for example::
+
+    tier in ("Platinum", "Gold") and days_since_last_order > 90
+    "vegetarian" in preferences
+    bought("Lamb roast") and not bought_since("Lamb roast", 365)
+
+Rules are Python-like expressions, checked here before anything runs and then
+evaluated by simpleeval's ``EvalWithCompoundTypes`` (never ``eval``). What the
+language allows, and why:
+
+- **Names**: every Customer field (``first_name``, ``city``, ``tags`` ...), every
+  computed value from the tiers step (``tier``, ``orders``, ``revenue``,
+  ``days_since_last_order``, ``rfm_segment``, ``p_alive`` ...), ``satisfaction``
+  (the latest score, 1-5), ``age``, ``birthday_month`` and each column the owner
+  added to Customers, by its slug (``Favourite Room`` -> ``favourite_room``). A
+  computed name wins over an owner column with the same slug.
+- **Missing values are simply false**: ``days_since_last_order > 90`` is false for
+  a customer with no orders, and arithmetic with a missing value stays missing.
+- **Text is compared ignoring case**: ``tier == "gold"`` matches Gold.
+- **``in``**: ``"veg" in preferences`` matches when any preference *contains*
+  "veg" (ignoring case), so "prefers vegetarian food" matches; the same holds for
+  ``tags``, ``products`` and text (``"smith" in last_name``). A list typed in the
+  rule itself is matched whole: ``city in ("York", "Leeds")`` does not match
+  "New York".
+- **Functions**: ``bought(product)``, ``bought_since(product, days)``,
+  ``contains(text, part)``, ``days_since(date)``, ``any_tag(tag, ...)``,
+  ``lower``, ``upper``, ``len``, ``abs``, ``round``, ``min``, ``max``, ``date("2025-01-31")``.
+- **Not allowed** (a finding, never a crash): attribute access, indexing,
+  lambdas, comprehensions, f-strings, assignments, rules longer than
+  ``MAX_RULE_LENGTH`` characters, text constants longer than ``MAX_TEXT``
+  characters, powers with big exponents.
+
+``AND``/``OR``/``NOT``/``IN`` typed in capitals are read as ``and``/``or``/``not``/``in``;
+``true``/``false`` as ``True``/``False``.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import operator
+import tokenize
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from rapidfuzz import process
+from simpleeval import EvalWithCompoundTypes, InvalidExpression
+
+MAX_RULE_LENGTH = 500
+MAX_TEXT = 200  # longest text constant in a rule, and longest text built by +
+MAX_NODES = 150
+MAX_EXPONENT = 64
+MAX_NUMBER = 1e15
+
+
+class TextList(tuple[str, ...]):
+    """A list of texts from the customer's own cells (tags, preferences, products):
+    ``in`` matches an item that contains the text, ignoring case."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class RuleError:
+    """Why a rule cannot be used: plain words plus the 1-based character position
+    in the rule text (``None`` when the rule as a whole is the problem)."""
+
+    message: str
+    position: int | None = None
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        where = f"at character {self.position}: " if self.position is not None else ""
+        hint = f" — did you mean '{self.suggestion}'?" if self.suggestion else ""
+        return f"{where}{self.message}{hint}"
+
+
+class RuleProblem(Exception):
+    """Raised inside evaluation; carries a ``RuleError``."""
+
+    def __init__(self, error: RuleError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+# ---------------------------------------------------------------- kinds of values
+
+Kind = str  # "text" | "number" | "date" | "list" | "bool" | "any"
+
+# What each function takes (min, max arguments) and returns.
+FUNCTIONS: dict[str, tuple[int, int, Kind]] = {
+    "bought": (1, 1, "bool"),
+    "bought_since": (2, 2, "bool"),
+    "contains": (2, 2, "bool"),
+    "days_since": (1, 1, "number"),
+    "any_tag": (1, 20, "bool"),
+    "lower": (1, 1, "text"),
+    "upper": (1, 1, "text"),
+    "len": (1, 1, "number"),
+    "abs": (1, 1, "number"),
+    "round": (1, 2, "number"),
+    "min": (1, 20, "any"),
+    "max": (1, 20, "any"),
+    "date": (1, 1, "date"),
+    "blank": (1, 1, "bool"),
+}
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold().strip() if isinstance(value, str) else value
+
+
+def _as_date(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _coerce_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Make a date comparable with ISO text (``last_order > "2025-01-01"``) and fold text."""
+    a, b = _as_date(a), _as_date(b)
+    if isinstance(a, date) and isinstance(b, str):
+        b = _parse_iso(b)
+    elif isinstance(b, date) and isinstance(a, str):
+        a = _parse_iso(a)
+    return _fold(a), _fold(b)
+
+
+def _parse_iso(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise TypeError(f"'{text}' is not a date written as YYYY-MM-DD") from None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, tuple | list | set):
+        return "a list"
+    return type(value).__name__
+
+
+def _ordering(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        if a is None or b is None:
+            return False  # a missing value is simply false
+        a, b = _coerce_pair(a, b)
+        if isinstance(a, bool) or isinstance(b, bool):
+            raise TypeError(f"cannot order {_describe(a)} and {_describe(b)}")
+        try:
+            return bool(op(a, b))
+        except TypeError:
+            raise TypeError(f"cannot compare {_describe(a)} with {_describe(b)}") from None
+
+    return compare
+
+
+def _eq(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    a, b = _coerce_pair(a, b)
+    return bool(a == b)
+
+
+def _ne(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    return not _eq(a, b)
+
+
+def _contains(container: Any, item: Any) -> bool:
+    """``item in container`` the way the module docstring describes."""
+    if container is None or _is_missing(item):
+        return False
+    if isinstance(container, TextList):
+        needle = str(item).casefold().strip()
+        return any(needle in str(x).casefold() for x in container)
+    if isinstance(container, str):
+        if not isinstance(item, str):
+            raise TypeError(f"cannot look for {_describe(item)} in text")
+        return item.casefold().strip() in container.casefold()
+    if isinstance(container, tuple | list | set | frozenset):
+        wanted = _fold(_as_date(item))
+        return any(_fold(_as_date(x)) == wanted for x in container)
+    raise TypeError(f"cannot look inside {_describe(container)}")
+
+
+def _in(a: Any, b: Any) -> bool:
+    return _contains(b, a)
+
+
+def _not_in(a: Any, b: Any) -> bool:
+    if b is None or _is_missing(a):
+        return False
+    return not _contains(b, a)
+
+
+def _arith(op: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], Any]:
+    def calc(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None  # missing stays missing
+        if symbol == "+" and isinstance(a, str) and isinstance(b, str):
+            if len(a) + len(b) > MAX_TEXT:
+                raise TypeError(f"the text would be longer than {MAX_TEXT} characters")
+            return a + b
+        if (
+            isinstance(a, bool)
+            or isinstance(b, bool)
+            or not (isinstance(a, int | float) and isinstance(b, int | float))
+        ):
+            raise TypeError(f"cannot use {symbol} on {_describe(a)} and {_describe(b)}")
+        if symbol == "**" and (abs(b) > MAX_EXPONENT or abs(a) > MAX_NUMBER):
+            raise OverflowError("the number would be too big")
+        try:
+            result = op(a, b)
+        except ZeroDivisionError:
+            return None
+        if isinstance(result, int | float) and abs(result) > MAX_NUMBER:
+            raise OverflowError("the number would be too big")
+        return result
+
+    return calc
+
+
+def _neg(a: Any) -> Any:
+    if a is None:
+        return None
+    if isinstance(a, bool) or not isinstance(a, int | float):
+        raise TypeError(f"cannot negate {_describe(a)}")
+    return -a
+
+
+OPERATORS: dict[type, Callable[..., Any]] = {
+    ast.Add: _arith(operator.add, "+"),
+    ast.Sub: _arith(operator.sub, "-"),
+    ast.Mult: _arith(operator.mul, "*"),
+    ast.Div: _arith(operator.truediv, "/"),
+    ast.FloorDiv: _arith(operator.floordiv, "//"),
+    ast.Mod: _arith(operator.mod, "%"),
+    ast.Pow: _arith(operator.pow, "**"),
+    ast.Eq: _eq,
+    ast.NotEq: _ne,
+    ast.Gt: _ordering(operator.gt),
+    ast.Lt: _ordering(operator.lt),
+    ast.GtE: _ordering(operator.ge),
+    ast.LtE: _ordering(operator.le),
+    ast.In: _in,
+    ast.NotIn: _not_in,
+    ast.Not: lambda a: not a,
+    ast.USub: _neg,
+    ast.UAdd: lambda a: a if a is None else _neg(_neg(a)),
+}
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Call,
+    ast.Name,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.Load,
+    ast.IfExp,
+    *OPERATORS,
+    ast.And,
+    ast.Or,
+)
+
+_FORBIDDEN_WORDS: dict[type, str] = {
+    ast.Attribute: "a dot (attribute access) is not part of the rule language; "
+    "write lower(x) instead of x.lower()",
+    ast.Subscript: "square brackets [ ] are not part of the rule language",
+    ast.Lambda: "lambda is not part of the rule language",
+    ast.ListComp: "'for' inside a rule is not part of the rule language",
+    ast.SetComp: "'for' inside a rule is not part of the rule language",
+    ast.DictComp: "'for' inside a rule is not part of the rule language",
+    ast.GeneratorExp: "'for' inside a rule is not part of the rule language",
+    ast.JoinedStr: "f-strings are not part of the rule language",
+    ast.NamedExpr: "':=' is not part of the rule language",
+    ast.Dict: "{ } dictionaries are not part of the rule language",
+    ast.Starred: "'*' before a value is not part of the rule language",
+    ast.Await: "'await' is not part of the rule language",
+    ast.Yield: "'yield' is not part of the rule language",
+    ast.YieldFrom: "'yield' is not part of the rule language",
+}
+
+
+# ---------------------------------------------------------------- compiling
+
+
+def _char_position(text: str, byte_offset: int) -> int:
+    """ast gives UTF-8 byte offsets; the owner counts characters (1-based)."""
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore")) + 1
+
+
+def _friendlier(text: str) -> str:
+    """Owners type ``AND``, ``Or``, ``TRUE``; read them as Python's words. Works on
+    tokens so text inside quotes is never touched, and keeps every position."""
+    words = {"and": "and", "or": "or", "not": "not", "in": "in", "is": "is", "true": "True", "false": "False"}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text
+    chars = list(text)
+    for tok in tokens:
+        if tok.type == tokenize.NAME and tok.string.lower() in words and tok.start[0] == 1:
+            replacement = words[tok.string.lower()]
+            if replacement != tok.string and len(replacement) == len(tok.string):
+                chars[tok.start[1] : tok.end[1]] = list(replacement)
+    return "".join(chars)
+
+
+def _syntax_message(text: str, exc: SyntaxError) -> tuple[str, int]:
+    offset = exc.offset if exc.offset and exc.offset > 0 else len(text) + 1
+    offset = min(offset, len(text) + 1)
+    msg = (exc.msg or "invalid syntax").split(" (detected at")[0]
+    near = text[offset - 1 : offset + 1] if offset <= len(text) else ""
+    if near.startswith("=") and not near.startswith("=="):
+        return "use == to compare (a single = is not allowed)", offset
+    if near.startswith("<>"):
+        return "use != for 'is not equal to'", offset
+    if "unterminated string" in msg:
+        return "a quote is opened but never closed", offset
+    if "was never closed" in msg:
+        return f"{msg.split(' was')[0]} is opened but never closed", offset
+    if "unmatched" in msg:
+        return f"{msg.replace('unmatched', 'there is no opening bracket for')}", offset
+    if offset > len(text):
+        return "the rule stops too early", offset
+    return "the rule is not written correctly here", offset
+
+
+@dataclass
+class CompiledRule:
+    """A checked rule, ready to run against one customer's names at a time."""
+
+    text: str
+    tree: ast.expr
+    evaluator: EvalWithCompoundTypes
+
+    def evaluate(self, names: Mapping[str, Any]) -> bool:
+        """True when the customer matches. Raises ``RuleProblem`` with the position of
+        the part that failed (a wrong type, for example)."""
+        self.evaluator.names = names
+        try:
+            return bool(self.evaluator.eval(self.text, previously_parsed=self.tree))
+        except RuleProblem:
+            raise
+        except (InvalidExpression, TypeError, ValueError, OverflowError, RecursionError) as exc:
+            raise RuleProblem(RuleError(_plain_exception(exc))) from None
+
+
+def _plain_exception(exc: BaseException) -> str:
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+class _Evaluator(EvalWithCompoundTypes):  # type: ignore[misc]
+    """simpleeval with the position of the failing part attached to any error."""
+
+    def __init__(self, source: str, offset: int, functions: dict[str, Callable[..., Any]]) -> None:
+        super().__init__(operators=dict(OPERATORS), functions=dict(functions), names={})
+        self.source = source
+        self.offset = offset  # characters stripped from the front of the owner's text
+
+    def _eval(self, node: ast.AST) -> Any:
+        try:
+            return super()._eval(node)
+        except RuleProblem:
+            raise
+        except (TypeError, ValueError, OverflowError, InvalidExpression) as exc:
+            col = getattr(node, "col_offset", None)
+            position = None if col is None else _char_position(self.source, col) + self.offset
+            raise RuleProblem(RuleError(_plain_exception(exc), position)) from None
+
+    def _eval_boolop(self, node: ast.BoolOp) -> Any:
+        # Python's and/or return an operand; a rule only needs true/false.
+        return bool(super()._eval_boolop(node))
+
+
+def compile_rule(
+    text: str,
+    kinds: Mapping[str, Kind],
+    functions: Mapping[str, Callable[..., Any]],
+) -> CompiledRule | RuleError:
+    """Check ``text`` and prepare it, or say (with the position) why it cannot run.
+
+    ``kinds`` names every value a rule may use and what kind it is (text, number,
+    date, list, bool or any); ``functions`` are the callables behind ``FUNCTIONS``.
+    """
+    if not isinstance(text, str):
+        return RuleError("the rule must be text")
+    if len(text) > MAX_RULE_LENGTH:
+        return RuleError(f"the rule is {len(text):,} characters long; rules can be at most {MAX_RULE_LENGTH}")
+    # A rule typed across lines (Alt+Enter) is one expression; keep every position.
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    lead = len(flat) - len(flat.lstrip())
+    body = _friendlier(flat.strip())
+    if not body:
+        return RuleError("the rule is empty")
+    try:
+        tree = ast.parse(body, mode="eval")
+    except SyntaxError as exc:
+        message, offset = _syntax_message(body, exc)
+        return RuleError(message, offset + lead)
+    except (ValueError, RecursionError, MemoryError):
+        return RuleError("the rule is not written correctly")
+    problem = _check(tree, body, kinds)
+    if problem is not None:
+        if problem.position is not None:
+            problem = RuleError(problem.message, problem.position + lead, problem.suggestion)
+        return problem
+    return CompiledRule(text, tree.body, _Evaluator(body, lead, dict(functions)))
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node, parents before children and left to right, so a forbidden construct
+    is named before its parts and the first problem reported is the leftmost."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _check(tree: ast.Expression, text: str, kinds: Mapping[str, Kind]) -> RuleError | None:
+    def at(node: ast.AST) -> int | None:
+        col = getattr(node, "col_offset", None)
+        return None if col is None else _char_position(text, col)
+
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for count, node in enumerate(_walk(tree), start=1):
+        if count > MAX_NODES:
+            return RuleError(f"the rule is too complicated (more than {MAX_NODES} parts)")
+        if type(node) in _FORBIDDEN_WORDS:
+            return RuleError(_FORBIDDEN_WORDS[type(node)], at(node))
+        if not isinstance(node, _ALLOWED_NODES):
+            return RuleError(f"'{ast.unparse(node)[:30]}' is not part of the rule language", at(node))
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and len(node.value) > MAX_TEXT:
+                return RuleError(f"the text is longer than {MAX_TEXT} characters", at(node))
+            if isinstance(node.value, bytes | complex) or node.value is Ellipsis:
+                return RuleError(f"{node.value!r} is not a value rules can use", at(node))
+            number = isinstance(node.value, int | float) and not isinstance(node.value, bool)
+            if number and abs(node.value) > MAX_NUMBER:
+                return RuleError("the number is too big", at(node))
+        elif isinstance(node, ast.Name):
+            if node.id not in kinds and node.id not in FUNCTIONS:
+                return _unknown_name(node.id, at(node), kinds)
+            if node.id in FUNCTIONS and node.id not in kinds and id(node) not in called:
+                return RuleError(f"{node.id} is a function: write {node.id}(...)", at(node))
+        elif isinstance(node, ast.Call):
+            problem = _check_call(node, at(node), kinds)
+            if problem is not None:
+                return problem
+        elif isinstance(node, ast.BinOp) and (problem := _check_binop(node, at, kinds)) is not None:
+            return problem
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (
+                isinstance(exponent, ast.Constant)
+                and isinstance(exponent.value, int | float)
+                and abs(exponent.value) <= MAX_EXPONENT
+            ):
+                return RuleError(
+                    f"powers are limited to a plain exponent of at most {MAX_EXPONENT}", at(node)
+                )
+        elif isinstance(node, ast.Compare):
+            problem = _check_compare(node, at, kinds)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _unknown_name(name: str, position: int | None, kinds: Mapping[str, Kind]) -> RuleError:
+    choices = [*kinds, *FUNCTIONS]
+    best = process.extractOne(name.lower(), choices, score_cutoff=70)
+    if name.lower() in kinds or name.lower() in FUNCTIONS:
+        suggestion = name.lower()
+    else:
+        suggestion = best[0] if best else ""
+    hint = "" if suggestion else " (for text, put it in quotes)"
+    return RuleError(f"unknown name '{name}'{hint}", position, suggestion)
+
+
+def _check_call(node: ast.Call, position: int | None, kinds: Mapping[str, Kind]) -> RuleError | None:
+    if isinstance(node.func, ast.Attribute):
+        return RuleError(_FORBIDDEN_WORDS[ast.Attribute], position)
+    if not isinstance(node.func, ast.Name):
+        return RuleError("only the rule language's own functions can be called", position)
+    name = node.func.id
+    if name not in FUNCTIONS:
+        if name in kinds:
+            return RuleError(f"'{name}' is a value, not a function", position)
+        best = process.extractOne(name.lower(), list(FUNCTIONS), score_cutoff=70)
+        return RuleError(f"unknown function '{name}'", position, best[0] if best else "")
+    if node.keywords:
+        return RuleError(f"{name}() takes plain values, not name=value", position)
+    low, high, _ = FUNCTIONS[name]
+    n = len(node.args)
+    if not low <= n <= high:
+        wanted = str(low) if low == high else f"{low} to {high}"
+        return RuleError(f"{name}() needs {wanted} value{'s' if high > 1 else ''}, not {n}", position)
+    return None
+
+
+def _show(node: ast.AST) -> str:
+    """A part of the rule as the owner typed it, short."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return '"' + node.value[:40] + '"'
+    return ast.unparse(node)[:40]
+
+
+_KIND_WORDS = {"number": "a number", "text": "text", "date": "a date", "list": "a list", "bool": "yes/no"}
+
+
+def _check_binop(
+    node: ast.BinOp, at: Callable[[ast.AST], int | None], kinds: Mapping[str, Kind]
+) -> RuleError | None:
+    """Arithmetic is for numbers; + may also join two texts."""
+    a, b = _kind_of(node.left, kinds), _kind_of(node.right, kinds)
+    if isinstance(node.op, ast.Add) and a == b == "text":
+        return None
+    for side, kind in ((node.left, a), (node.right, b)):
+        if kind in ("text", "list", "date", "bool"):
+            return RuleError(f"{_show(side)} is {_KIND_WORDS[kind]}; arithmetic needs numbers", at(side))
+    return None
+
+
+_ORDER_OPS = (ast.Gt, ast.Lt, ast.GtE, ast.LtE)
+_SYMBOLS: dict[type, str] = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<="}
+
+
+def _kind_of(node: ast.AST, kinds: Mapping[str, Kind]) -> Kind:
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            return "bool"
+        if isinstance(v, int | float):
+            return "number"
+        if isinstance(v, str):
+            return "text"
+        return "any"
+    if isinstance(node, ast.Name):
+        return kinds.get(node.id, "any")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
+        return FUNCTIONS[node.func.id][2]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return "list"
+    return "any"
+
+
+_ORDERABLE = {("number", "number"), ("text", "text"), ("date", "date"), ("date", "text"), ("text", "date")}
+
+
+def _check_compare(
+    node: ast.Compare, at: Callable[[ast.AST], int | None], kinds: Mapping[str, Kind]
+) -> RuleError | None:
+    """Catch the plain type mistakes before any customer is looked at
+    (``city > 5``, ``tags > 2``); the rest is checked as the rule runs."""
+    left = node.left
+    for op, right in zip(node.ops, node.comparators, strict=True):
+        a, b = _kind_of(left, kinds), _kind_of(right, kinds)
+        if isinstance(op, _ORDER_OPS) and "any" not in (a, b) and (a, b) not in _ORDERABLE:
+            words = _KIND_WORDS
+            return RuleError(
+                f"{_show(left)} is {words[a]} and {_show(right)} is {words[b]}; "
+                f"they cannot be compared with {_SYMBOLS[type(op)]}",
+                at(right),
+            )
+        if isinstance(op, ast.In | ast.NotIn) and b in ("number", "bool", "date"):
+            return RuleError(
+                f"{_show(right)} is not text or a list, so 'in' cannot look inside it", at(right)
+            )
+        left = right
+    return None
+
+
+# ---------------------------------------------------------------- one customer's names
+
+# Customer fields by kind (the rest of Customer is internal bookkeeping).
+CUSTOMER_KINDS: dict[str, Kind] = {
+    **dict.fromkeys(
+        [
+            "customer_id",
+            "first_name",
+            "last_name",
+            "name",
+            "company",
+            "job_title",
+            "role",
+            "email",
+            "phone",
+            "preferred_channel",
+            "best_time",
+            "address",
+            "city",
+            "postcode",
+            "country",
+            "referred_by",
+            "notes",
+        ],
+        "text",
+    ),
+    "birthday": "date",
+    "customer_since": "date",
+    "email_opt_in": "bool",
+    "sms_opt_in": "bool",
+    "do_not_contact": "bool",
+    "tags": "list",
+    "preferences": "list",
+}
+
+# CustomerValue fields (from the tiers step) by kind.
+VALUE_KINDS: dict[str, Kind] = {
+    **dict.fromkeys(
+        [
+            "orders",
+            "revenue",
+            "avg_order_value",
+            "days_since_last_order",
+            "usual_gap_days",
+            "revenue_rank",
+            "cumulative_share",
+            "top_percent",
+            "r_score",
+            "f_score",
+            "m_score",
+            "historical_value",
+            "p_alive",
+            "predicted_purchases_12m",
+            "predicted_value_12m",
+            "referrals",
+            "referred_revenue",
+        ],
+        "number",
+    ),
+    "first_order": "date",
+    "last_order": "date",
+    "tier": "text",
+    "rfm_segment": "text",
+    "advocate": "bool",
+    "account": "text",
+    "products": "list",
+}
+
+# Worked out here from the customer's orders and interactions.
+DERIVED_KINDS: dict[str, Kind] = {
+    "satisfaction": "number",  # latest score, on the workbook's own scale
+    "average_satisfaction": "number",
+    "interactions": "number",
+    "last_contact": "date",
+    "days_since_last_contact": "number",
+    "age": "number",
+    "birthday_month": "number",
+}
+
+
+class RuleContext:
+    """Everything a rule can see, for one customer at a time.
+
+    Build it once per run; ``names_for(customer)`` gives a lazy mapping (values are
+    worked out only when a rule uses them, so 100k customers stay cheap) and sets
+    the customer the functions (``bought`` ...) look at.
+    """
+
+    def __init__(
+        self,
+        records: Any,
+        values: Mapping[str, Any],
+        today: date,
+        extra_columns: list[str] | None = None,
+    ) -> None:
+        from .model import Interaction, Order  # local: rules stays importable on its own
+
+        self.records = records
+        self.values = values
+        self.today = today
+        extras = extra_columns if extra_columns is not None else self._extra_columns(records)
+        self.kinds: dict[str, Kind] = {
+            **dict.fromkeys(extras, "any"),
+            **CUSTOMER_KINDS,
+            **VALUE_KINDS,
+            **DERIVED_KINDS,
+        }
+        self.extra_columns = [e for e in extras if e not in CUSTOMER_KINDS | VALUE_KINDS | DERIVED_KINDS]
+        self._orders: dict[str, list[Order]] = records.orders_by_customer() if records else {}
+        self._contacts: dict[str, list[Interaction]] = {}
+        for item in getattr(records, "interactions", []) or []:
+            if item.customer_id:
+                self._contacts.setdefault(item.customer_id, []).append(item)
+        self.current: Any = None
+        self.functions: dict[str, Callable[..., Any]] = {
+            "bought": self._bought,
+            "bought_since": self._bought_since,
+            "contains": _fn_contains,
+            "days_since": self._days_since,
+            "any_tag": self._any_tag,
+            "lower": lambda v: v.lower() if isinstance(v, str) else v,
+            "upper": lambda v: v.upper() if isinstance(v, str) else v,
+            "len": lambda v: None if v is None else len(v),
+            "abs": lambda v: None if v is None else abs(v),
+            "round": lambda v, n=0: None if v is None else round(v, int(n)),
+            "min": _none_safe(min),
+            "max": _none_safe(max),
+            "date": _fn_date,
+            "blank": _is_missing,
+        }
+
+    @staticmethod
+    def _extra_columns(records: Any) -> list[str]:
+        table = getattr(records, "tables", {}).get("Customers") if records else None
+        if table is None:
+            return []
+        return [name for name in table.fields if name not in CUSTOMER_KINDS and name != "merged_into"]
+
+    def compile(self, text: str) -> CompiledRule | RuleError:
+        return compile_rule(text, self.kinds, self.functions)
+
+    def names_for(self, customer: Any) -> Mapping[str, Any]:
+        self.current = customer
+        return _CustomerNames(self, customer)
+
+    # -- functions (they look at ``self.current``)
+
+    def _products(self) -> list[tuple[str, date | None]]:
+        key = self.current.key if self.current is not None else ""
+        return [(o.product, o.date) for o in self._orders.get(key, []) if o.product]
+
+    def _bought(self, product: Any) -> bool:
+        if not isinstance(product, str):
+            raise TypeError("bought() needs a product name in quotes")
+        wanted = product.casefold().strip()
+        return bool(wanted) and any(wanted in name.casefold() for name, _ in self._products())
+
+    def _bought_since(self, product: Any, days: Any) -> bool:
+        if not isinstance(product, str) or isinstance(days, bool) or not isinstance(days, int | float):
+            raise TypeError(
+                'bought_since() needs a product in quotes and a number of days: bought_since("Tea", 90)'
+            )
+        wanted = product.casefold().strip()
+        return bool(wanted) and any(
+            wanted in name.casefold() and when is not None and 0 <= (self.today - when).days <= days
+            for name, when in self._products()
+        )
+
+    def _days_since(self, when: Any) -> int | None:
+        when = _as_date(when)
+        if isinstance(when, str):
+            when = _fn_date(when)
+        if when is None:
+            return None
+        if not isinstance(when, date):
+            raise TypeError(f"days_since() needs a date, not {_describe(when)}")
+        return (self.today - when).days
+
+    def _any_tag(self, *tags: Any) -> bool:
+        have = {t.casefold().strip() for t in (self.current.tags if self.current is not None else [])}
+        return any(isinstance(t, str) and t.casefold().strip() in have for t in tags)
+
+
+def _fn_contains(text: Any, part: Any) -> bool:
+    if _is_missing(text) or _is_missing(part):
+        return False
+    if isinstance(text, tuple | list):
+        return _contains(TextList(str(x) for x in text), part)
+    return str(part).casefold().strip() in str(text).casefold()
+
+
+def _fn_date(text: Any) -> date | None:
+    if text is None:
+        return None
+    if isinstance(text, date):
+        return _as_date(text)
+    if not isinstance(text, str):
+        raise TypeError(f'date() needs text like "2025-01-31", not {_describe(text)}')
+    return _parse_iso(text)
+
+
+def _none_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        values = [a for a in args if a is not None]
+        return fn(values) if values else None
+
+    return call
+
+
+def latest_and_average(items: list[Any]) -> tuple[float | None, float | None]:
+    """The latest satisfaction score (by date, then by row) and the average."""
+    scored = [i for i in items if i.satisfaction is not None]
+    if not scored:
+        return None, None
+    latest = max(scored, key=lambda i: (i.date or date.min, i.row))
+    return latest.satisfaction, sum(i.satisfaction for i in scored) / len(scored)
+
+
+class _CustomerNames(Mapping[str, Any]):
+    """The names a rule sees for one customer, worked out on first use."""
+
+    def __init__(self, ctx: RuleContext, customer: Any) -> None:
+        self.ctx = ctx
+        self.customer = customer
+        self.cache: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.cache:
+            return self.cache[name]
+        if name not in self.ctx.kinds:
+            raise KeyError(name)
+        value = self._compute(name)
+        self.cache[name] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ctx.kinds)
+
+    def __len__(self) -> int:
+        return len(self.ctx.kinds)
+
+    def _compute(self, name: str) -> Any:
+        c = self.customer
+        ctx = self.ctx
+        if name in DERIVED_KINDS:
+            return self._derived(name)
+        if name in VALUE_KINDS:
+            value = ctx.values.get(c.key)
+            raw = getattr(value, name, None) if value is not None else None
+            if name == "products":
+                return TextList(raw or [])
+            if value is None and name in ("orders", "revenue", "historical_value", "referrals"):
+                return 0
+            return raw
+        if name in CUSTOMER_KINDS:
+            if name == "name":
+                return c.full_name or c.name
+            raw = getattr(c, name)
+            if isinstance(raw, list):
+                return TextList(raw)
+            return raw
+        raw = c.extra.get(name)
+        if isinstance(raw, datetime):
+            return raw.date()
+        if isinstance(raw, str):
+            return raw.strip()
+        return raw
+
+    def _derived(self, name: str) -> Any:
+        c = self.customer
+        ctx = self.ctx
+        contacts = ctx._contacts.get(c.key, [])
+        if name in ("satisfaction", "average_satisfaction"):
+            latest, average = latest_and_average(contacts)
+            return latest if name == "satisfaction" else average
+        if name == "interactions":
+            return len(contacts)
+        if name in ("last_contact", "days_since_last_contact"):
+            dates = [i.date for i in contacts if i.date is not None and i.date <= ctx.today]
+            if not dates:
+                return None
+            last = max(dates)
+            return last if name == "last_contact" else (ctx.today - last).days
+        if name == "birthday_month":
+            return c.birthday.month if c.birthday else None
+        if name == "age":
+            b = c.birthday
+            if b is None or b > ctx.today:
+                return None
+            return ctx.today.year - b.year - ((ctx.today.month, ctx.today.day) < (b.month, b.day))
+        return None
