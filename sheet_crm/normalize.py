@@ -8,8 +8,10 @@ whether that is a finding. Normalising twice equals normalising once.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from .workbook import Cell, CellError, NoCachedValue, is_blank
 
@@ -228,3 +230,324 @@ def parse_channel(value: Cell) -> tuple[str, str]:
     if t in CHANNELS:
         return CHANNELS[t], ""
     return "", f"'{text(value)}' is not a channel sheet-crm knows (email, SMS, phone, letter)"
+
+
+# ---------------------------------------------------------------- names
+
+# Lower-case particles of family names ("Ludwig van Beethoven", "Ana de la Cruz").
+NAME_PARTICLES = frozenset(
+    {
+        "van",
+        "der",
+        "den",
+        "de",
+        "von",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "do",
+        "ten",
+        "ter",
+        "zu",
+        "la",
+        "le",
+    }
+)
+# "Mac" is only capitalised inside these names: Mack, Macy, Mace, Machado, Macias,
+# Mackie ... are names of their own, so a rule on the prefix would spoil them.
+MAC_NAMES = frozenset(
+    {
+        "macarthur", "macaulay", "macbeth", "maccallum", "macdonald", "macdougall", "macdowell",
+        "macfarlane", "macgregor", "macinnes", "macintosh", "macintyre", "mackay", "mackenzie",
+        "mackinnon", "mackintosh", "maclachlan", "maclean", "maclennan", "macleod", "macmillan",
+        "macnamara", "macneil", "macneill", "macpherson", "macquarie", "macrae", "macsween",
+    }
+)  # fmt: skip
+_ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii"})
+
+
+def _cap(part: str) -> str:
+    """First letter upper, the rest lower, never changing the length (``ß``, ``ﬁ``
+    have no one-letter capital, so they stay as they are: that keeps it idempotent)."""
+    if not part:
+        return part
+    first, rest = part[0], part[1:].lower()
+    up = first.upper()
+    if len(up) != 1 or up.lower() != first.lower():
+        up = first
+    return up + rest
+
+
+def _proper_word(word: str) -> str:
+    low = word.lower()
+    if low in _ROMAN:
+        return low.upper()
+    if low.startswith("mc") and len(low) > 2 and low[2].isalpha():
+        return "Mc" + _cap(low[2:])
+    if low in MAC_NAMES:
+        return "Mac" + _cap(low[3:])
+    return _cap(low)
+
+
+def proper_name(value: Cell, *, family: bool = False) -> str:
+    """A name in proper case: ``'MARY-JANE O'NEIL'`` -> ``'Mary-Jane O'Neil'``,
+    ``'mcdonald'`` -> ``'McDonald'``, family name ``'VAN DER BERG'`` -> ``'van der Berg'``.
+
+    Particles (van, der, de, von ...) are lower case in a family name, or inside a full
+    name, but never as the last word (the given name "Di" stays "Di"). Idempotent.
+    """
+    words = text(value).split(" ")
+    out: list[str] = []
+    for i, word in enumerate(words):
+        low = word.lower()
+        last = i == len(words) - 1
+        if low in NAME_PARTICLES and not last and (family or i > 0):
+            out.append(low)
+            continue
+        pieces = re.split(r"([-'’])", word)
+        fixed: list[str] = []
+        for j, piece in enumerate(pieces):
+            if j >= 2 and pieces[j - 1] in "'’" and len(pieces[j - 2]) > 1:
+                # Jones's -> Jones's, not Jones'S; but O'neil -> O'Neil, d'arcy -> D'Arcy.
+                fixed.append(piece.lower() if len(piece) <= 1 else _proper_word(piece))
+            else:
+                fixed.append(_proper_word(piece))
+        out.append("".join(fixed))
+    return " ".join(out)
+
+
+def case_problem(value: str) -> bool:
+    """True for a name typed ALL CAPS or all lower case (at least two letters)."""
+    letters = [ch for ch in value if ch.isalpha()]
+    if len(letters) < 2:
+        return False
+    cased = [ch for ch in letters if ch.isupper() or ch.islower()]
+    if len(cased) < 2:
+        return False  # scripts without case (Chinese, Arabic ...) are fine as they are
+    return all(ch.isupper() for ch in cased) or all(ch.islower() for ch in cased)
+
+
+# ---------------------------------------------------------------- countries
+
+_COUNTRY_NAMES = {
+    "united kingdom": "GB", "uk": "GB", "u.k.": "GB", "great britain": "GB", "britain": "GB",
+    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "gbr": "GB",
+    "united states": "US", "united states of america": "US", "usa": "US", "u.s.": "US",
+    "u.s.a.": "US", "america": "US", "ireland": "IE", "eire": "IE", "france": "FR", "fra": "FR",
+    "germany": "DE", "deutschland": "DE", "deu": "DE", "spain": "ES", "españa": "ES", "espana": "ES",
+    "italy": "IT", "italia": "IT", "netherlands": "NL", "the netherlands": "NL", "holland": "NL",
+    "nederland": "NL", "belgium": "BE", "belgique": "BE", "belgië": "BE", "switzerland": "CH",
+    "schweiz": "CH", "suisse": "CH", "austria": "AT", "österreich": "AT", "portugal": "PT",
+    "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO", "denmark": "DK", "danmark": "DK",
+    "finland": "FI", "suomi": "FI", "poland": "PL", "polska": "PL", "canada": "CA", "australia": "AU",
+    "new zealand": "NZ", "india": "IN", "south africa": "ZA", "mexico": "MX", "méxico": "MX",
+    "brazil": "BR", "brasil": "BR", "japan": "JP", "china": "CN", "singapore": "SG",
+    "hong kong": "HK", "united arab emirates": "AE", "uae": "AE", "greece": "GR", "czechia": "CZ",
+    "czech republic": "CZ", "hungary": "HU", "romania": "RO", "iceland": "IS", "luxembourg": "LU",
+    "israel": "IL", "turkey": "TR", "türkiye": "TR", "argentina": "AR", "chile": "CL",
+    "colombia": "CO", "south korea": "KR", "korea": "KR", "malaysia": "MY", "philippines": "PH",
+    "thailand": "TH", "vietnam": "VN", "indonesia": "ID", "nigeria": "NG", "kenya": "KE",
+    "egypt": "EG", "saudi arabia": "SA", "croatia": "HR", "slovenia": "SI", "slovakia": "SK",
+    "estonia": "EE", "latvia": "LV", "lithuania": "LT", "malta": "MT", "cyprus": "CY",
+}  # fmt: skip
+
+
+def country_code(value: Cell) -> str:
+    """A two-letter country code phonenumbers knows, from a code or a country name as
+    owners type it (``'UK'``, ``'United Kingdom'``, ``'de'``); ``""`` when unknown."""
+    import phonenumbers
+
+    t = text(value).strip().lower()
+    if not t:
+        return ""
+    if t in _COUNTRY_NAMES:
+        return _COUNTRY_NAMES[t]
+    if len(t) == 2 and t.upper() in phonenumbers.SUPPORTED_REGIONS:
+        return t.upper()
+    return ""
+
+
+# ---------------------------------------------------------------- emails
+
+# Big mail providers whose misspellings are worth catching.
+BIG_MAIL_DOMAINS = (
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "yahoo.de", "ymail.com",
+    "hotmail.com", "hotmail.co.uk", "hotmail.fr", "hotmail.de", "outlook.com", "live.com",
+    "live.co.uk", "msn.com", "icloud.com", "aol.com", "protonmail.com", "proton.me", "gmx.de",
+    "gmx.net", "web.de", "t-online.de", "btinternet.com", "virginmedia.com", "sky.com",
+    "comcast.net", "verizon.net", "sbcglobal.net", "bellsouth.net", "orange.fr", "wanadoo.fr",
+    "free.fr", "libero.it", "yandex.ru", "mail.ru", "qq.com", "163.com", "bigpond.com",
+)  # fmt: skip
+# Real domains a letter or two away from a big one: never "corrected".
+REAL_NEAR_BIG = frozenset(
+    {"mail.com", "email.com", "gmx.com", "me.com", "mac.com", "aim.com", "live.de", "live.fr", "hotmail.it",
+     "yahoo.it", "yahoo.es", "outlook.de", "outlook.fr", "yahoo.ca", "gmail.co.uk"}
+)  # fmt: skip
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "info", "sales", "admin", "office", "contact", "hello", "support", "enquiries", "enquiry",
+        "inquiries", "accounts", "billing", "team", "mail", "reception", "bookings", "booking",
+        "noreply", "no-reply", "marketing", "help", "webmaster", "postmaster", "hr", "jobs",
+        "careers", "orders", "service", "customerservice", "post", "events", "press",
+    }
+)  # fmt: skip
+
+# A conservative subset of addresses (plain ASCII dot-atom local part) whose local part
+# email-validator would accept; only their domain needs the library, once per domain.
+_SIMPLE_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+@dataclass(frozen=True)
+class EmailCheck:
+    """What one email cell holds: ``normalized`` ('' when unusable), a ``problem`` kind
+    ('' | 'invalid' | 'several'), the library's words for it, a likely typo fix, and
+    whether it is a role address (info@, sales@)."""
+
+    normalized: str
+    problem: str = ""
+    reason: str = ""
+    typo_fix: str = ""
+    role: bool = False
+
+
+def normalize_email(value: Cell) -> str:
+    """Lower-cased, trimmed address without ``mailto:`` or angle brackets; ``""`` when
+    it is not a valid address. Idempotent."""
+    return check_email(text(value)).normalized
+
+
+def _clean_email_text(t: str) -> str:
+    t = t.strip().strip("<>").strip()
+    if t.lower().startswith("mailto:"):
+        t = t[7:]
+    return t.strip().lower()
+
+
+@lru_cache(maxsize=1 << 18)
+def check_email(raw: str) -> EmailCheck:
+    """Check one address (cached by value: the same address is checked once)."""
+    t = _clean_email_text(raw)
+    if not t:
+        return EmailCheck("")
+    parts = [p for p in re.split(r"[;,\s]+", t) if p]
+    if len(parts) > 1 and sum("@" in p for p in parts) > 1:
+        return EmailCheck("", "several", "the cell holds more than one email address")
+    local, at, domain = t.rpartition("@")
+    if at and _SIMPLE_LOCAL.fullmatch(local) and len(local) <= 64 and len(t) <= 254:
+        ok, reason, domain = _check_domain(domain)
+        if not ok:
+            return EmailCheck("", "invalid", reason)
+        address = f"{local}@{domain}"
+    else:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            address = validate_email(t, check_deliverability=False).normalized.lower()
+        except EmailNotValidError as exc:
+            return EmailCheck("", "invalid", str(exc))
+        local, _, domain = address.rpartition("@")
+    fix = typo_domain(domain)
+    return EmailCheck(
+        address,
+        typo_fix=f"{local}@{fix}" if fix else "",
+        role=local.split("+")[0] in ROLE_LOCAL_PARTS,
+    )
+
+
+@lru_cache(maxsize=1 << 16)
+def _check_domain(domain: str) -> tuple[bool, str, str]:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email("x@" + domain, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return False, str(exc), domain
+    return True, "", checked.domain.lower()
+
+
+@lru_cache(maxsize=1 << 16)
+def typo_domain(domain: str) -> str:
+    """The big mail domain ``domain`` is probably a misspelling of (``'gmial.com'`` ->
+    ``'gmail.com'``), or ``""``. Adjacent swaps count as one slip."""
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extractOne
+
+    domain = domain.lower()
+    if domain in BIG_MAIL_DOMAINS or domain in REAL_NEAR_BIG or len(domain) < 6:
+        return ""
+    best = extractOne(domain, BIG_MAIL_DOMAINS, scorer=OSA.distance, score_cutoff=2)
+    if best is None:
+        return ""
+    candidate, distance, _ = best
+    if distance == 2 and len(candidate) < 10:
+        return ""
+    if candidate.split(".")[0][:1] != domain[:1] and distance == 2:
+        return ""
+    return candidate
+
+
+# ---------------------------------------------------------------- phones
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """What one phone cell holds: ``e164`` ('' when not a valid number), ``kind``
+    (mobile | landline | ''), a ``problem`` kind ('' | 'too-short' | 'too-long' |
+    'invalid' | 'no-country') and, for a possible but unassigned number, the E.164
+    form anyway in ``possible``."""
+
+    e164: str
+    kind: str = ""
+    problem: str = ""
+    possible: str = ""
+
+
+@lru_cache(maxsize=1 << 18)
+def check_phone(raw: str, region: str) -> PhoneCheck:
+    """Parse a phone number with phonenumbers, reading national numbers as ``region``
+    (cached by (text, region): parsing is the slow part of validation)."""
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+
+    t = raw.strip()
+    if not t:
+        return PhoneCheck("")
+    if t.startswith("00"):
+        t = "+" + t[2:]
+    try:
+        number = phonenumbers.parse(t, region or None)
+    except NumberParseException as exc:
+        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+            return PhoneCheck("", problem="no-country")
+        if exc.error_type in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
+            return PhoneCheck("", problem="too-short")
+        if exc.error_type == NumberParseException.TOO_LONG:
+            return PhoneCheck("", problem="too-long")
+        return PhoneCheck("", problem="invalid")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # number_type is UNKNOWN exactly when the number is not valid for its region
+    # (that is how is_valid_number decides), so one call answers both questions.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        if reason in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
+            return PhoneCheck("", problem="too-short")
+        if reason == ValidationResult.TOO_LONG:
+            return PhoneCheck("", problem="too-long")
+        return PhoneCheck("", problem="invalid", possible=e164)
+    name = {PhoneNumberType.MOBILE: "mobile", PhoneNumberType.FIXED_LINE: "landline"}.get(kind, "")
+    return PhoneCheck(e164, name)
+
+
+def normalize_phone(value: Cell, region: str = "GB") -> str:
+    """The E.164 form (``'+447911123456'``) of a phone cell, or ``""``. Idempotent."""
+    t = text(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and not t.startswith("0"):
+        # A number cell lost its leading zero (or plus sign): try both readings.
+        first = check_phone(t, region)
+        return first.e164 or check_phone("0" + t, region).e164 or check_phone("+" + t, region).e164
+    return check_phone(t, region).e164
