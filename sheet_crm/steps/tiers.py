@@ -2,19 +2,80 @@
 
 The result types below are the interface later steps (segments, dashboard,
 outreach) rely on.
+
+What counts (and what is left out, each said in the summary and ``skipped``):
+
+* An order counts for the customer its Customer cell names (ID or email), after
+  merges: a customer merged into another counts for the survivor and gets no row
+  of its own. Left out: orders whose date or amount could not be read (or has no
+  date), orders dated after today, and orders naming no customer in Customers.
+* A negative amount is a refund: it is netted against revenue and is not an order.
+  A blank amount is an order worth 0.
+* Several orders on one day are one purchase for the lifetime-value models (their
+  amounts added) but count one by one in Orders.
+
+The rules, in the owner's terms:
+
+* **Pareto tiers.** Customers with revenue above 0 are ranked by revenue; the
+  cumulative share of revenue runs down the ranking. A customer is Platinum when
+  the customers ranked above them make less than ``tier_platinum`` % (default 50)
+  of revenue, so the customer who crosses the line is still Platinum; likewise Gold
+  (``tier_gold``, 80), Silver (``tier_silver``, 95); Bronze the rest. Customers
+  with the same revenue share a rank and all get the tier of the first of them.
+  A customer whose net revenue is 0 or less (no orders, or refunds that cancel
+  them) has no tier ("").
+* **Top 20%.** The share of revenue from the top ``ceil(20% of customers with
+  revenue)`` customers, measured, never assumed.
+* **RFM scores** (customers with at least one order): R = days since the last
+  order (fewer is better), F = orders, M = revenue. Each is scored 1-5 by
+  quintile of the mid-rank: ``score = ceil(5 * (rank - 0.5) / n)`` where ``rank``
+  is the average rank of the value (``scipy.stats.rankdata(method="average")``),
+  so equal values always get equal scores and a value shared by many customers
+  gets the score of the middle of its group.
+* **RFM segments**: ``RFM_RULES`` below, tried in order, first match wins; the
+  last rules match on R alone, so every scored customer gets a segment.
+* **Lifetime value**: see ``sheet_crm.ltv``; fitted when at least
+  ``MIN_REPEAT_CUSTOMERS`` customers bought on two or more days. The 12-month value
+  is predicted purchases x expected spend per purchase, undiscounted.
+* **Referrals**: a customer's "Referred by" names the referrer by ID, email or full
+  name (a name must match exactly one customer). Referred customers with at least
+  one order count towards the referrer's Referrals and Referred revenue; one such
+  referral makes the referrer an advocate.
+* **Accounts (B2B)**: customers whose Company is the same after folding case,
+  punctuation, "&"/"and" and legal suffixes (Ltd, LLC, Inc, GmbH, Pty, ...) roll up
+  into one account, tiered among accounts by the same Pareto rule.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+
+import numpy as np
+from scipy.stats import rankdata
+
+from .. import ltv
+from ..config import Settings
+from ..findings import Location, Severity
+from ..model import Customer
+from ..workbook import Cell, ToolTab
+from . import Context, StepOutput
 
 TIER_NAMES = ("Platinum", "Gold", "Silver", "Bronze")
 
 
 @dataclass
 class CustomerValue:
-    """One customer's value figures; ``key`` is ``Customer.key``."""
+    """One customer's value figures; ``key`` is ``Customer.key``.
+
+    Shares (``cumulative_share``) are fractions of revenue (0.45 = 45%);
+    ``top_percent`` is a percentage of customers (14.0 = the top 14%)."""
 
     key: str
     name: str = ""
@@ -43,6 +104,8 @@ class CustomerValue:
     account: str = ""  # the company account it rolls up into ("" for private customers)
     products: list[str] = field(default_factory=list)  # distinct products bought
     reason: str = ""
+    referred_by: str = ""  # Customer.key of the referrer, when one was found
+    refunds: float = 0.0  # total refunded (a positive number)
 
 
 @dataclass
@@ -56,6 +119,12 @@ class AccountValue:
     last_order: date | None
     tier: str
     reason: str
+    first_order: date | None = None
+    revenue_rank: int | None = None  # among accounts
+    cumulative_share: float | None = None  # fraction, among accounts
+    top_percent: float | None = None
+    predicted_value_12m: float | None = None  # sum over contacts, when lifetime value is fitted
+    key: str = ""  # the folded company name contacts are grouped by
 
 
 @dataclass
@@ -68,3 +137,876 @@ class TiersResult:
     ltv_fitted: bool = False
     ltv_note: str = ""  # why lifetime value is (not) predicted
     skipped: list[str] = field(default_factory=list)  # plain-words notes on rows left out
+    top20_customers: int = 0  # how many customers "the top 20%" is
+    customers_with_orders: int = 0
+    tier_counts: dict[str, int] = field(default_factory=dict)
+    ltv_params: dict[str, float] = field(default_factory=dict)  # r, alpha, a, b, p, q, gamma
+    referral_notes: list[str] = field(default_factory=list)  # referrers that match no customer
+
+
+# ---------------------------------------------------------------- rules
+
+MIN_REPEAT_CUSTOMERS = 50
+PREDICTION_WEEKS = ltv.WEEKS_PER_YEAR  # 12 months
+TOP_SHARE_OF_CUSTOMERS = 0.20
+
+
+@dataclass(frozen=True)
+class RfmRule:
+    """One row of the RFM segment table: score ranges (inclusive) and, optionally, a
+    range of order counts (``None`` = any)."""
+
+    segment: str
+    r: tuple[int, int]
+    f: tuple[int, int] = (1, 5)
+    m: tuple[int, int] = (1, 5)
+    orders: tuple[int, int | None] | None = None
+    meaning: str = ""
+
+    def matches(self, r: int, f: int, m: int, orders: int) -> bool:
+        if not (self.r[0] <= r <= self.r[1] and self.f[0] <= f <= self.f[1] and self.m[0] <= m <= self.m[1]):
+            return False
+        if self.orders is None:
+            return True
+        lo, hi = self.orders
+        return orders >= lo and (hi is None or orders <= hi)
+
+
+# Tried in this order; the first rule that matches names the segment. "One order"
+# is checked on the count itself because many customers share F (bought once) and
+# mid-rank scoring may give them F 2 or 3.
+RFM_RULES: tuple[RfmRule, ...] = (
+    RfmRule("Champions", r=(4, 5), f=(4, 5), m=(4, 5), meaning="bought recently, often and the most"),
+    RfmRule("Loyal", r=(3, 5), f=(4, 5), meaning="buy often and not long ago"),
+    RfmRule("Can't lose them", r=(1, 2), f=(4, 5), m=(4, 5), meaning="big, frequent buyers gone quiet"),
+    RfmRule("At risk", r=(1, 2), f=(3, 5), orders=(2, None), meaning="bought often, but long ago"),
+    RfmRule("New", r=(5, 5), orders=(1, 1), meaning="first order very recently"),
+    RfmRule("Promising", r=(4, 4), orders=(1, 1), meaning="first order recently"),
+    RfmRule("Potential loyalist", r=(4, 5), meaning="recent repeat buyers, not yet frequent"),
+    RfmRule("Needs attention", r=(3, 3), orders=(2, None), meaning="repeat buyers drifting off"),
+    RfmRule("About to sleep", r=(3, 3), meaning="one order, a while ago"),
+    RfmRule("Hibernating", r=(2, 2), meaning="last order long ago, few orders"),
+    RfmRule("Lost", r=(1, 1), meaning="last order longest ago, few orders"),
+)
+
+
+def rfm_segment(r: int, f: int, m: int, orders: int) -> str:
+    """The segment of the first rule in ``RFM_RULES`` that matches."""
+    for rule in RFM_RULES:
+        if rule.matches(r, f, m, orders):
+            return rule.segment
+    return ""  # unreachable for scores 1-5: the last rules cover every R
+
+
+def quintile_scores(values: Sequence[float] | np.ndarray, *, higher_is_better: bool = True) -> np.ndarray:
+    """Scores 1-5 by quintile of the mid-rank; equal values get equal scores."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    ranks = rankdata(arr if higher_is_better else -arr, method="average")
+    pct = (ranks - 0.5) / arr.size
+    return np.clip(np.ceil(5 * pct - 1e-9), 1, 5).astype(np.int64)
+
+
+_LEGAL_SUFFIXES = {
+    "ltd", "limited", "llc", "llp", "lp", "inc", "incorporated", "gmbh", "pty", "plc", "corp",
+    "corporation", "co", "company", "ag", "sa", "sas", "sarl", "bv", "nv", "srl", "spa", "oy", "ab",
+    "kg", "ug", "pte", "pvt", "sl", "as", "aps",
+}  # fmt: skip
+
+
+def account_key(company: str) -> str:
+    """Fold a company name so spellings of one company meet: ``'ACME Pty. Ltd.'`` and
+    ``'Acme'`` -> ``'acme'``; ``'Smith & Sons, Inc'`` -> ``'smith and sons'``. A name made
+    only of a suffix (``'Ltd'``) is kept as it is."""
+    s = unicodedata.normalize("NFKD", company)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).casefold()
+    s = s.replace("&", " and ").replace("+", " and ")
+    s = re.sub(r"(?<=\b[a-z])\.(?=[a-z]\b)", "", s)  # "p.l.c" -> "plc"
+    words = re.sub(r"[^0-9a-z]+", " ", s).split()
+    if words and words[0] == "the" and len(words) > 1:
+        words = words[1:]
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
+        words.pop()
+    # "Acme Pty Ltd" drops both; "Co" after "and" ("Smith and Co") goes with the "and".
+    if len(words) > 1 and words[-1] == "and":
+        words.pop()
+    return " ".join(words)
+
+
+def tier_cutoffs(settings: Settings, ctx: Context | None = None) -> dict[str, float]:
+    """Platinum/Gold/Silver cut-offs in % of revenue from Settings. Values all at or
+    below 1 are read as fractions (0.5 = 50%); cut-offs out of order or outside
+    0-100 fall back to the defaults with a finding."""
+    values = [settings.tier_platinum, settings.tier_gold, settings.tier_silver]
+    if all(0 < v <= 1 for v in values):
+        values = [v * 100 for v in values]
+    ok = all(0 < v <= 100 for v in values) and values[0] <= values[1] <= values[2]
+    if not ok:
+        defaults = [
+            float(Settings.model_fields[n].default) for n in ("tier_platinum", "tier_gold", "tier_silver")
+        ]
+        if ctx is not None:
+            ctx.findings.add(
+                "bad-tier-cutoffs",
+                Severity.WARNING,
+                Location("Settings"),
+                f"The tier cut-offs (Platinum {values[0]:g}, Gold {values[1]:g}, Silver {values[2]:g}) must "
+                f"be between 0 and 100 and rise from Platinum to Silver, so the defaults "
+                f"({defaults[0]:g}/{defaults[1]:g}/{defaults[2]:g}) are used.",
+                "Set tier platinum, tier gold and tier silver in Settings to rising percentages, "
+                "for example 50, 80 and 95.",
+                value=f"{values[0]:g}/{values[1]:g}/{values[2]:g}",
+            )
+        values = defaults
+    return dict(zip(TIER_NAMES[:3], values, strict=True))
+
+
+@dataclass
+class _Pareto:
+    rank: np.ndarray  # int, 0 for no revenue
+    cumulative: np.ndarray  # fraction, nan for no revenue
+    top_percent: np.ndarray  # nan for no revenue
+    tier: list[str]
+    top20_share: float | None
+    top20_count: int
+    positive: int
+
+
+def pareto(revenue: np.ndarray, keys: Sequence[str], cutoffs: dict[str, float]) -> _Pareto:
+    """Ranks, cumulative shares and tiers of ``revenue`` (one entry per customer or
+    account); see the module docstring for the rule. Ties share rank and tier."""
+    n = revenue.size
+    rank = np.zeros(n, dtype=np.int64)
+    cumulative = np.full(n, np.nan)
+    top_percent = np.full(n, np.nan)
+    tier = [""] * n
+    pos_idx = np.flatnonzero(revenue > 0)
+    m = pos_idx.size
+    if m == 0:
+        return _Pareto(rank, cumulative, top_percent, tier, None, 0, 0)
+    key_arr = np.asarray([keys[i] for i in pos_idx], dtype=object)
+    # Highest revenue first; equal revenue in key order so the tab is stable.
+    order = pos_idx[np.lexsort((key_arr, -revenue[pos_idx]))]
+    rev = revenue[order]
+    total = float(rev.sum())
+    cum = np.cumsum(rev) / total
+    # Tie groups: first and last position of each run of equal revenue.
+    new_group = np.ones(m, dtype=bool)
+    new_group[1:] = rev[1:] != rev[:-1]
+    group_id = np.cumsum(new_group) - 1
+    group_start = np.flatnonzero(new_group)
+    group_end = np.append(group_start[1:], m) - 1
+    first_pos = group_start[group_id]
+    last_pos = group_end[group_id]
+    before = np.where(first_pos > 0, cum[np.maximum(first_pos - 1, 0)], 0.0) * 100
+    rank[order] = first_pos + 1
+    cumulative[order] = cum[last_pos]
+    top_percent[order] = (last_pos + 1) / m * 100
+    limits = [cutoffs[t] for t in TIER_NAMES[:3]]
+    tier_index = np.searchsorted(np.asarray(limits) - 1e-9, before, side="right")
+    for pos, idx in enumerate(order):
+        tier[idx] = TIER_NAMES[int(tier_index[pos])]
+    top_count = max(1, math.ceil(TOP_SHARE_OF_CUSTOMERS * m - 1e-9))
+    return _Pareto(rank, cumulative, top_percent, tier, float(cum[top_count - 1]), top_count, m)
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def money(amount: float, currency: str = "") -> str:
+    """``1240`` -> ``'1,240'``; ``12.5`` -> ``'12.50'``; with the Settings currency."""
+    text = f"{amount:,.0f}" if abs(amount) >= 1000 or float(amount).is_integer() else f"{amount:,.2f}"
+    if not currency:
+        return text
+    if len(currency) == 1:
+        return f"-{currency}{text[1:]}" if text.startswith("-") else f"{currency}{text}"
+    return f"{text} {currency}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _pct(fraction: float) -> str:
+    return f"{fraction * 100:.0f}%" if fraction * 100 >= 10 else f"{fraction * 100:.1f}%"
+
+
+def _top(percent: float) -> str:
+    return f"top {max(1, math.ceil(percent - 1e-9))}%"
+
+
+# ---------------------------------------------------------------- the step
+
+TIERS_HEADERS = [
+    "Level",
+    "Customer ID",
+    "Name",
+    "Company/Account",
+    "Orders",
+    "Revenue",
+    "First order",
+    "Last order",
+    "Average order",
+    "Days since last order",
+    "Usual gap (days)",
+    "Rank",
+    "Cumulative share %",
+    "Tier",
+    "R",
+    "F",
+    "M",
+    "RFM segment",
+    "Historical value",
+    "P(active) %",
+    "Predicted purchases 12m",
+    "Predicted value 12m",
+    "Referrals",
+    "Referred revenue",
+    "Advocate",
+    "Reason",
+]
+
+
+@dataclass
+class _Orders:
+    """The orders that count, as arrays (one entry per order)."""
+
+    cust: np.ndarray  # index into the customer list
+    day: np.ndarray  # date ordinal
+    amount: np.ndarray
+    products: dict[int, set[str]]
+
+
+def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[str]]:
+    """The usable orders as arrays, and plain-words notes on those left out."""
+    today_ord = ctx.today.toordinal()
+    cust: list[int] = []
+    day: list[int] = []
+    amount: list[float] = []
+    products: dict[int, set[str]] = {}
+    unreadable: list[int] = []
+    future: list[int] = []
+    nobody: list[int] = []
+    unknown: dict[str, list[tuple[int, float]]] = {}
+    get = index.get
+    for o in ctx.records.orders:
+        invalid = o.invalid
+        d = o.date
+        if d is None or (invalid and ("date" in invalid or "amount" in invalid)):
+            unreadable.append(o.row)
+            continue
+        ordinal = d.toordinal()
+        if ordinal > today_ord:
+            future.append(o.row)
+            continue
+        a = o.amount
+        i = get(o.customer_id) if o.customer_id else None
+        if i is None:
+            ref = o.customer_ref.strip()
+            if ref:
+                unknown.setdefault(ref, []).append((o.row, a or 0.0))
+            else:
+                nobody.append(o.row)
+            continue
+        cust.append(i)
+        day.append(ordinal)
+        amount.append(0.0 if a is None else a)
+        if o.product:
+            s = products.get(i)
+            if s is None:
+                products[i] = {o.product}
+            else:
+                s.add(o.product)
+    notes: list[str] = []
+    if unreadable:
+        notes.append(
+            f"{_plural(len(unreadable), 'order')} left out because the date or amount could not be read "
+            f"(Orders rows {_rows(unreadable)})."
+        )
+    if future:
+        notes.append(
+            f"{_plural(len(future), 'order')} left out because dated after {ctx.today.isoformat()} "
+            f"(Orders rows {_rows(future)})."
+        )
+    if nobody:
+        notes.append(
+            f"{_plural(len(nobody), 'order')} left out because no customer is named "
+            f"(Orders rows {_rows(nobody)})."
+        )
+    for ref, items in sorted(unknown.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        notes.append(
+            f"{_plural(len(items), 'order')} ({money(sum(a for _r, a in items), ctx.settings.currency)}) for "
+            f"'{ref}', who has no row in Customers, left out (Orders rows {_rows([r for r, _a in items])}); "
+            f"add the customer to count them."
+        )
+    arrays = _Orders(
+        np.asarray(cust, dtype=np.int64),
+        np.asarray(day, dtype=np.int64),
+        np.asarray(amount, dtype=np.float64),
+        products,
+    )
+    return arrays, notes
+
+
+def _rows(rows: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit:,} more" if len(rows) > limit else "")
+
+
+def _median_gaps(cust: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
+    """Median days between a customer's distinct order days (nan with fewer than two)."""
+    out = np.full(n, np.nan)
+    if cust.size < 2:
+        return out
+    pairs = np.unique(np.column_stack((cust, day)), axis=0)
+    c, d = pairs[:, 0], pairs[:, 1]
+    same = c[1:] == c[:-1]
+    gap_c = c[1:][same]
+    gap = (d[1:] - d[:-1])[same].astype(np.float64)
+    if gap.size == 0:
+        return out
+    order = np.lexsort((gap, gap_c))
+    gap_c, gap = gap_c[order], gap[order]
+    counts = np.bincount(gap_c, minlength=n)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 0
+    lo = starts[has] + (counts[has] - 1) // 2
+    hi = starts[has] + counts[has] // 2
+    out[has] = (gap[lo] + gap[hi]) / 2
+    return out
+
+
+def _referrals(
+    customers: list[Customer], index: dict[str, int], ctx: Context
+) -> tuple[np.ndarray, list[str]]:
+    """For each customer, the index of the customer who referred them (-1 if none),
+    and notes on referrers that match nobody."""
+    by_name: dict[str, list[int]] = {}
+    for i, c in enumerate(customers):
+        name = " ".join(c.full_name.casefold().split())
+        if name:
+            by_name.setdefault(name, []).append(i)
+    referrer = np.full(len(customers), -1, dtype=np.int64)
+    notes: list[str] = []
+    for i, c in enumerate(customers):
+        ref = c.referred_by.strip()
+        if not ref:
+            continue
+        found = ctx.records.find(ref)
+        j = index.get(found.key) if found is not None else None
+        if j is None:
+            matches = by_name.get(" ".join(ref.casefold().split()), [])
+            j = matches[0] if len(matches) == 1 else None
+            if len(matches) > 1:
+                notes.append(
+                    f"Customers row {c.row}: 'Referred by' {ref!r} matches {len(matches)} customers by name; "
+                    f"type their Customer ID instead."
+                )
+                continue
+        if j is None:
+            notes.append(f"Customers row {c.row}: 'Referred by' {ref!r} matches no customer.")
+            continue
+        if j != i:
+            referrer[i] = j
+    return referrer, notes
+
+
+def run(ctx: Context) -> StepOutput:
+    """Totals, tiers, RFM, lifetime value, referrals and accounts for every customer
+    not merged into another; the ``Tiers`` tab shows each input beside the result."""
+    settings = ctx.settings
+    currency = settings.currency
+    cutoffs = tier_cutoffs(settings, ctx)
+    customers = ctx.records.active_customers()
+    n = len(customers)
+    keys = [c.key for c in customers]
+    index = {k: i for i, k in enumerate(keys)}
+    orders, skipped = _collect_orders(ctx, index)
+    today_ord = ctx.today.toordinal()
+
+    # ---- totals (vectorised over orders)
+    cust, day, amount = orders.cust, orders.day, orders.amount
+    purchase = amount >= 0
+    revenue = np.bincount(cust, weights=amount, minlength=n) if n else np.zeros(0)
+    refunds = -np.bincount(cust[~purchase], weights=amount[~purchase], minlength=n) if n else np.zeros(0)
+    n_orders = np.bincount(cust[purchase], minlength=n) if n else np.zeros(0, np.int64)
+    big = np.iinfo(np.int64).max
+    first = np.full(n, big, dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(first, cust[purchase], day[purchase])
+    np.maximum.at(last, cust[purchase], day[purchase])
+    gaps = _median_gaps(cust[purchase], day[purchase], n)
+    bought = n_orders > 0
+    had_orders = bought | (np.bincount(cust, minlength=n) > 0 if n else bought)
+
+    # ---- Pareto tiers
+    par = pareto(revenue, keys, cutoffs)
+
+    # ---- RFM among customers with at least one order
+    r_score = np.zeros(n, dtype=np.int64)
+    f_score = np.zeros(n, dtype=np.int64)
+    m_score = np.zeros(n, dtype=np.int64)
+    scored = np.flatnonzero(bought)
+    if scored.size:
+        r_score[scored] = quintile_scores(today_ord - last[scored], higher_is_better=False)
+        f_score[scored] = quintile_scores(n_orders[scored])
+        m_score[scored] = quintile_scores(revenue[scored])
+
+    # ---- lifetime value
+    fit = _lifetime_value(cust[purchase], day[purchase], amount[purchase], today_ord, n, n_orders, revenue)
+
+    # ---- referrals
+    referrer, referral_notes = _referrals(customers, index, ctx)
+    referral_count = np.zeros(n, dtype=np.int64)
+    referred_revenue = np.zeros(n)
+    refd = np.flatnonzero((referrer >= 0) & bought)
+    np.add.at(referral_count, referrer[refd], 1)
+    np.add.at(referred_revenue, referrer[refd], revenue[refd])
+
+    # ---- accounts
+    account_of: list[str] = [""] * n
+    groups: dict[str, list[int]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for i, c in enumerate(customers):
+        company = c.company.strip()
+        if not company:
+            continue
+        k = account_key(company)
+        if not k:
+            continue
+        groups.setdefault(k, []).append(i)
+        spellings.setdefault(k, Counter())[" ".join(company.split())] += 1
+    display = {k: min(cnt.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, cnt in spellings.items()}
+    for k, members in groups.items():
+        for i in members:
+            account_of[i] = display[k]
+
+    # ---- per customer: values, reasons
+    values: dict[str, CustomerValue] = {}
+    rows: list[list[Cell]] = []
+    tier_counts = dict.fromkeys(TIER_NAMES, 0)
+    order_of_rows = sorted(range(n), key=lambda i: (par.rank[i] == 0, par.rank[i], keys[i]))
+    for i in order_of_rows:
+        c = customers[i]
+        k = keys[i]
+        cnt = int(n_orders[i])
+        rev = float(revenue[i])
+        fo = date.fromordinal(int(first[i])) if cnt else None
+        lo = date.fromordinal(int(last[i])) if cnt else None
+        since = today_ord - int(last[i]) if cnt else None
+        gap = None if math.isnan(gaps[i]) else float(gaps[i])
+        tier = par.tier[i]
+        if tier:
+            tier_counts[tier] += 1
+        rs, fs, ms = (int(r_score[i]), int(f_score[i]), int(m_score[i])) if cnt else (None, None, None)
+        segment = rfm_segment(rs, fs, ms, cnt) if rs is not None and fs is not None and ms is not None else ""
+        pa = fit.p_alive[i] if fit.fitted and cnt else None
+        pp = fit.purchases[i] if fit.fitted and cnt else None
+        pv = fit.value[i] if fit.fitted and cnt else None
+        cv = CustomerValue(
+            key=k,
+            name=c.display_name,
+            orders=cnt,
+            revenue=round(rev, 2),
+            first_order=fo,
+            last_order=lo,
+            avg_order_value=round(rev / cnt, 2) if cnt else None,
+            days_since_last_order=since,
+            usual_gap_days=gap,
+            revenue_rank=int(par.rank[i]) or None,
+            cumulative_share=None if math.isnan(par.cumulative[i]) else float(par.cumulative[i]),
+            top_percent=None if math.isnan(par.top_percent[i]) else float(par.top_percent[i]),
+            tier=tier,
+            r_score=rs,
+            f_score=fs,
+            m_score=ms,
+            rfm_segment=segment,
+            historical_value=round(rev, 2),
+            p_alive=None if pa is None or math.isnan(pa) else float(pa),
+            predicted_purchases_12m=None if pp is None or math.isnan(pp) else float(pp),
+            predicted_value_12m=None if pv is None or math.isnan(pv) else float(pv),
+            referrals=int(referral_count[i]),
+            referred_revenue=round(float(referred_revenue[i]), 2),
+            advocate=bool(referral_count[i] > 0),
+            account=account_of[i],
+            products=sorted(orders.products.get(i, ())),
+            referred_by=keys[referrer[i]] if referrer[i] >= 0 else "",
+            refunds=round(float(refunds[i]), 2),
+        )
+        cv.reason = _customer_reason(cv, bool(had_orders[i]), currency)
+        values[k] = cv
+        rows.append(_customer_row(cv, c))
+
+    # ---- accounts: totals and tiers among accounts
+    accounts = _accounts(groups, display, values, keys, cutoffs, currency, fit.fitted, today_ord)
+    for acc in accounts:
+        rows.append(_account_row(acc, values, today_ord))
+
+    total_revenue = float(revenue.sum()) if n else 0.0
+    buyers = int(had_orders.sum()) if n else 0
+    ltv_note = fit.note
+    result = TiersResult(
+        customers=values,
+        accounts=accounts,
+        total_revenue=round(total_revenue, 2),
+        top20_share=par.top20_share,
+        cutoffs=cutoffs,
+        ltv_fitted=fit.fitted,
+        ltv_note=ltv_note,
+        skipped=skipped,
+        top20_customers=par.top20_count,
+        customers_with_orders=buyers,
+        tier_counts=tier_counts,
+        ltv_params=fit.params,
+        referral_notes=referral_notes,
+    )
+    summary = _summary(result, n, par.positive, currency)
+    tab = ToolTab(
+        "Tiers",
+        TIERS_HEADERS,
+        rows,
+        note=_tab_note(result, currency),
+        widths={"Name": 24, "Company/Account": 22, "RFM segment": 18, "Reason": 90},
+    )
+    counts = {
+        "customers": n,
+        "customers_with_orders": buyers,
+        "accounts": len(accounts),
+        "orders_skipped_notes": len(skipped),
+        **{t.lower(): tier_counts[t] for t in TIER_NAMES},
+    }
+    data = {
+        "total_revenue": result.total_revenue,
+        "top20_share": result.top20_share,
+        "top20_customers": result.top20_customers,
+        "cutoffs": cutoffs,
+        "tier_counts": tier_counts,
+        "ltv_fitted": result.ltv_fitted,
+        "ltv_note": ltv_note,
+        "ltv_params": result.ltv_params,
+        "skipped": skipped,
+        "referral_notes": referral_notes,
+        "customers": [_customer_json(v) for v in values.values()],
+        "accounts": [_account_json(a) for a in accounts],
+    }
+    return StepOutput(tabs=[tab], summary=summary, data=data, result=result, counts=counts)
+
+
+# ---------------------------------------------------------------- lifetime value
+
+
+@dataclass
+class _Fit:
+    fitted: bool
+    note: str
+    p_alive: np.ndarray
+    purchases: np.ndarray
+    value: np.ndarray
+    params: dict[str, float]
+
+
+def _lifetime_value(
+    cust: np.ndarray,
+    day: np.ndarray,
+    amount: np.ndarray,
+    today_ord: int,
+    n: int,
+    n_orders: np.ndarray,
+    revenue: np.ndarray,
+) -> _Fit:
+    """BG/NBD + Gamma-Gamma on the purchases (refunds are not purchases), or a note
+    saying why not."""
+    nan = np.full(n, np.nan)
+    summary = ltv.summarise(cust, day, amount, today_ord)
+    repeaters = int((summary.x > 0).sum())
+    if repeaters < MIN_REPEAT_CUSTOMERS:
+        return _Fit(
+            False,
+            f"Lifetime value is not predicted: only {_plural(repeaters, 'customer')} ordered on more than "
+            f"one day and the model needs at least {MIN_REPEAT_CUSTOMERS}; historical value only.",
+            nan,
+            nan,
+            nan,
+            {},
+        )
+    bg = ltv.fit_bgnbd(summary.x, summary.t_x, summary.T)
+    if not bg.converged:
+        return _Fit(
+            False,
+            "Lifetime value is not predicted: the purchase model could not be fitted to these orders "
+            "(the fit did not settle); historical value only.",
+            nan,
+            nan,
+            nan,
+            {},
+        )
+    idx = summary.keys
+    p_alive = nan.copy()
+    purchases = nan.copy()
+    value = nan.copy()
+    p_alive[idx] = ltv.p_alive(bg, summary.x, summary.t_x, summary.T)
+    purchases[idx] = ltv.expected_purchases(bg, PREDICTION_WEEKS, summary.x, summary.t_x, summary.T)
+    params = {k: v for k, v in bg.as_dict().items() if k != "ll"}
+    params["bgnbd_log_likelihood"] = bg.log_likelihood
+    gg = ltv.fit_gamma_gamma(summary.x, summary.monetary)
+    spend_customers = int(((summary.x > 0) & (summary.monetary > 0)).sum())
+    if gg.converged and spend_customers >= MIN_REPEAT_CUSTOMERS:
+        spend = ltv.expected_spend(gg, summary.x, summary.monetary)
+        params.update({k: v for k, v in gg.as_dict().items() if k != "ll"})
+        how = (
+            f"expected spend per purchase from the Gamma-Gamma model (p={gg.p:.3g}, q={gg.q:.3g}, "
+            f"gamma={gg.gamma:.3g})"
+        )
+    else:
+        avg = np.divide(revenue, n_orders, out=np.zeros(n), where=n_orders > 0)
+        spend = np.maximum(avg[idx], 0.0)
+        how = "each customer's own average order (the spend model could not be fitted)"
+    value[idx] = purchases[idx] * spend
+    note = (
+        f"Lifetime value: BG/NBD fitted on {_plural(len(idx), 'customer')} ({repeaters:,} ordered on more "
+        f"than one day; r={bg.r:.3g}, alpha={bg.alpha:.3g}, a={bg.a:.3g}, b={bg.b:.3g}); predicted "
+        f"purchases over the next 12 months x {how}, not discounted."
+    )
+    return _Fit(True, note, p_alive, purchases, value, params)
+
+
+# ---------------------------------------------------------------- rows and reasons
+
+
+def _customer_reason(v: CustomerValue, had_orders: bool, currency: str) -> str:
+    parts: list[str] = []
+    if v.tier:
+        parts.append(f"{v.tier}: {money(v.revenue, currency)} over {_plural(v.orders, 'order')}")
+        if v.top_percent is not None:
+            parts.append(f"{_top(v.top_percent)} of customers by revenue")
+    elif v.orders or had_orders:
+        parts.append(
+            f"No tier: refunds cancel the revenue of {_plural(v.orders, 'order')} "
+            f"(net {money(v.revenue, currency)})"
+        )
+    else:
+        parts.append("No tier: no orders yet")
+    if v.rfm_segment:
+        parts.append(f"RFM {v.r_score}-{v.f_score}-{v.m_score} = {v.rfm_segment}")
+    if v.refunds:
+        parts.append(f"{money(v.refunds, currency)} refunded")
+    if v.p_alive is not None and v.predicted_purchases_12m is not None:
+        parts.append(
+            f"{v.p_alive * 100:.0f}% likely still active, {v.predicted_purchases_12m:.1f} orders expected "
+            f"in 12 months"
+        )
+    if v.referrals:
+        parts.append(
+            f"advocate: referred {_plural(v.referrals, 'customer')} who bought "
+            f"({money(v.referred_revenue, currency)})"
+        )
+    if v.account:
+        parts.append(f"account {v.account}")
+    return "; ".join(parts)
+
+
+def _r(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _customer_row(v: CustomerValue, c: Customer) -> list[Cell]:
+    return [
+        "Customer",
+        c.customer_id or None,
+        v.name,
+        v.account or (c.company or None),
+        v.orders,
+        v.revenue,
+        v.first_order,
+        v.last_order,
+        v.avg_order_value,
+        v.days_since_last_order,
+        _r(v.usual_gap_days, 1),
+        v.revenue_rank,
+        None if v.cumulative_share is None else round(v.cumulative_share * 100, 1),
+        v.tier or None,
+        v.r_score,
+        v.f_score,
+        v.m_score,
+        v.rfm_segment or None,
+        v.historical_value,
+        None if v.p_alive is None else round(v.p_alive * 100, 1),
+        _r(v.predicted_purchases_12m),
+        _r(v.predicted_value_12m),
+        v.referrals,
+        v.referred_revenue,
+        "yes" if v.advocate else "no",
+        v.reason,
+    ]
+
+
+def _accounts(
+    groups: dict[str, list[int]],
+    display: dict[str, str],
+    values: dict[str, CustomerValue],
+    keys: list[str],
+    cutoffs: dict[str, float],
+    currency: str,
+    fitted: bool,
+    today_ord: int,
+) -> list[AccountValue]:
+    """One account per folded company name, tiered among accounts."""
+    accounts: list[AccountValue] = []
+    for k in sorted(groups):
+        members = [values[keys[i]] for i in groups[k]]
+        firsts = [m.first_order for m in members if m.first_order]
+        lasts = [m.last_order for m in members if m.last_order]
+        predicted = [m.predicted_value_12m for m in members if m.predicted_value_12m is not None]
+        accounts.append(
+            AccountValue(
+                account=display[k],
+                contacts=[m.key for m in members],
+                orders=sum(m.orders for m in members),
+                revenue=round(sum(m.revenue for m in members), 2),
+                last_order=max(lasts) if lasts else None,
+                tier="",
+                reason="",
+                first_order=min(firsts) if firsts else None,
+                predicted_value_12m=round(sum(predicted), 2) if fitted and predicted else None,
+                key=k,
+            )
+        )
+    if not accounts:
+        return accounts
+    revenue = np.asarray([a.revenue for a in accounts])
+    par = pareto(revenue, [a.key for a in accounts], cutoffs)
+    for i, a in enumerate(accounts):
+        a.tier = par.tier[i]
+        a.revenue_rank = int(par.rank[i]) or None
+        a.cumulative_share = None if math.isnan(par.cumulative[i]) else float(par.cumulative[i])
+        a.top_percent = None if math.isnan(par.top_percent[i]) else float(par.top_percent[i])
+        contacts = _plural(len(a.contacts), "contact")
+        names = ", ".join(a.contacts[:5]) + (" ..." if len(a.contacts) > 5 else "")
+        if a.tier:
+            a.reason = (
+                f"{a.tier} account: {money(a.revenue, currency)} over {_plural(a.orders, 'order')} from "
+                f"{contacts} ({names}); {_top(a.top_percent or 100)} of accounts by revenue"
+            )
+        else:
+            a.reason = f"No tier: no revenue from the account's {contacts} ({names})"
+    accounts.sort(key=lambda a: (a.revenue_rank is None, a.revenue_rank or 0, a.key))
+    return accounts
+
+
+def _account_row(a: AccountValue, values: dict[str, CustomerValue], today_ord: int) -> list[Cell]:
+    members = [values[k] for k in a.contacts]
+    refs = sum(m.referrals for m in members)
+    return [
+        "Account",
+        None,
+        a.account,
+        a.account,
+        a.orders,
+        a.revenue,
+        a.first_order,
+        a.last_order,
+        round(a.revenue / a.orders, 2) if a.orders else None,
+        today_ord - a.last_order.toordinal() if a.last_order else None,
+        None,
+        a.revenue_rank,
+        None if a.cumulative_share is None else round(a.cumulative_share * 100, 1),
+        a.tier or None,
+        None,
+        None,
+        None,
+        None,
+        a.revenue,
+        None,
+        _r(sum(m.predicted_purchases_12m or 0.0 for m in members))
+        if a.predicted_value_12m is not None
+        else None,
+        a.predicted_value_12m,
+        refs,
+        round(sum(m.referred_revenue for m in members), 2),
+        "yes" if refs else "no",
+        a.reason,
+    ]
+
+
+def _cutoff_text(cutoffs: dict[str, float]) -> str:
+    p, g, s = (cutoffs[t] for t in TIER_NAMES[:3])
+    return (
+        f"Platinum = the customers making the first {p:g}% of revenue, Gold up to {g:g}%, "
+        f"Silver up to {s:g}%, Bronze the rest"
+    )
+
+
+def _summary(result: TiersResult, n: int, positive: int, currency: str) -> list[str]:
+    lines = [
+        f"Tiers: {result.customers_with_orders:,} of {_plural(n, 'customer')} have orders; revenue "
+        f"{money(result.total_revenue, currency)}."
+    ]
+    if result.top20_share is not None:
+        lines.append(
+            f"The top 20% of customers ({result.top20_customers:,} of {positive:,} with revenue) bring "
+            f"{_pct(result.top20_share)} of revenue."
+        )
+    counts = ", ".join(f"{t} {result.tier_counts.get(t, 0):,}" for t in TIER_NAMES)
+    lines.append(f"{_cutoff_text(result.cutoffs)}: {counts}.")
+    if result.accounts:
+        tiered = [a for a in result.accounts if a.tier]
+        top = f"; the largest is {tiered[0].account} ({tiered[0].tier})" if tiered else ""
+        lines.append(f"{_plural(len(result.accounts), 'company account')}{top}.")
+    advocates = sum(v.advocate for v in result.customers.values())
+    if advocates:
+        lines.append(f"{_plural(advocates, 'advocate')} referred customers who bought.")
+    lines.append(result.ltv_note)
+    lines.extend(result.skipped)
+    lines.extend(result.referral_notes)
+    return lines
+
+
+def _tab_note(result: TiersResult, currency: str) -> str:
+    top = (
+        f" The top 20% of customers ({result.top20_customers:,}) bring {_pct(result.top20_share)} of revenue."
+        if result.top20_share is not None
+        else ""
+    )
+    return (
+        f"One row per customer (Level Customer), then company accounts (Level Account). "
+        f"{_cutoff_text(result.cutoffs)}; equal revenue gets the same tier.{top} "
+        f"RFM scores 1-5 by quintile (equal values, equal score). {result.ltv_note}"
+    )
+
+
+def _customer_json(v: CustomerValue) -> dict[str, Any]:
+    return {
+        "customer_id": v.key,
+        "name": v.name,
+        "orders": v.orders,
+        "revenue": v.revenue,
+        "first_order": v.first_order.isoformat() if v.first_order else None,
+        "last_order": v.last_order.isoformat() if v.last_order else None,
+        "tier": v.tier,
+        "rank": v.revenue_rank,
+        "cumulative_share": v.cumulative_share,
+        "rfm": [v.r_score, v.f_score, v.m_score] if v.r_score is not None else None,
+        "rfm_segment": v.rfm_segment,
+        "p_alive": v.p_alive,
+        "predicted_purchases_12m": v.predicted_purchases_12m,
+        "predicted_value_12m": v.predicted_value_12m,
+        "referrals": v.referrals,
+        "referred_revenue": v.referred_revenue,
+        "advocate": v.advocate,
+        "account": v.account,
+        "reason": v.reason,
+    }
+
+
+def _account_json(a: AccountValue) -> dict[str, Any]:
+    return {
+        "account": a.account,
+        "contacts": a.contacts,
+        "orders": a.orders,
+        "revenue": a.revenue,
+        "last_order": a.last_order.isoformat() if a.last_order else None,
+        "tier": a.tier,
+        "rank": a.revenue_rank,
+        "reason": a.reason,
+    }
