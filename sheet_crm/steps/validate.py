@@ -652,13 +652,14 @@ class _Validator:
 
     # -- settings
 
-    def _setting_location(self, name: str) -> Location:
+    def _setting_location(self, *names: str) -> Location:
+        """The Value cell of the first of ``names`` typed in the Settings tab."""
         table = self.records.tables.get("Settings") or self.ctx.workbook.find("Settings")
         if table is None:
             return Location("Settings")
         if table.has("setting"):
             for row in table.rows:
-                if SETTING_KEYS.get(header_key(table.value(row, "setting"))) == name:
+                if SETTING_KEYS.get(header_key(table.value(row, "setting"))) in names:
                     return table.location(row, "value")
         return Location(table.name)
 
@@ -682,7 +683,7 @@ class _Validator:
         if not (0 < s.tier_platinum < s.tier_gold < s.tier_silver <= 100):
             self.add(
                 "setting-tier-order",
-                self._setting_location("tier_platinum"),
+                self._setting_location("tier_platinum", "tier_gold", "tier_silver"),
                 value=f"{s.tier_platinum:g} / {s.tier_gold:g} / {s.tier_silver:g}",
             )
         order = header_key(s.date_order)
