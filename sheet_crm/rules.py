@@ -505,6 +505,8 @@ def _unknown_name(name: str, position: int | None, kinds: Mapping[str, Kind]) ->
 def _check_call(node: ast.Call, position: int | None, kinds: Mapping[str, Kind]) -> RuleError | None:
     if isinstance(node.func, ast.Attribute):
         return RuleError(_FORBIDDEN_WORDS[ast.Attribute], position)
+    if type(node.func) in _FORBIDDEN_WORDS:
+        return RuleError(_FORBIDDEN_WORDS[type(node.func)], position)
     if not isinstance(node.func, ast.Name):
         return RuleError("only the rule language's own functions can be called", position)
     name = node.func.id
