@@ -1,0 +1,345 @@
+"""Normalisers, blocking, scoring and clustering (sheet_crm.matching)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sheet_crm.matching import (
+    Columns,
+    Entity,
+    Scorer,
+    blocking_keys,
+    candidate_pairs,
+    compare,
+    explain,
+    find_duplicates,
+    fit,
+    is_initial_of,
+    is_nickname,
+    normalize_address,
+    normalize_company,
+    normalize_email,
+    normalize_phone,
+    normalize_place,
+    normalize_postcode,
+    prepare,
+    split_name,
+    used_fields,
+)
+
+# ---------------------------------------------------------------- normalisers
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ann@Example.COM", "ann@example.com"),
+        ("  ann @ example.com ", "ann@example.com"),
+        ("j.doe@gmail.com", "jdoe@gmail.com"),
+        ("J.Doe+news@GoogleMail.com", "jdoe@gmail.com"),
+        ("ann+shop@example.com", "ann@example.com"),
+        ("a.b@example.com", "a.b@example.com"),  # dots only matter to Gmail
+        ("mailto:ann@example.com", "ann@example.com"),
+        ("not an email", ""),
+        ("", ""),
+        ("@example.com", ""),
+    ],
+)
+def test_normalize_email(raw: str, expected: str) -> None:
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("07700 900123", "GB", "+447700900123"),
+        ("+44 7700 900123", "GB", "+447700900123"),
+        ("(0113) 496-0000", "GB", "+441134960000"),
+        ("+447700900123", "US", "+447700900123"),
+        ("(202) 555-0143", "US", "+12025550143"),
+        ("", "GB", ""),
+        ("n/a", "GB", ""),
+    ],
+)
+def test_normalize_phone(raw: str, country: str, expected: str) -> None:
+    assert normalize_phone(raw, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "name", "expected"),
+    [
+        ("Robert", "Smith", "", ("robert", "smith")),
+        ("", "", "Smith, John", ("john", "smith")),
+        ("", "", "Mr John A. Smith", ("john", "smith")),
+        ("", "", "Dr. Zoë Ångström PhD", ("zoe", "angstrom")),
+        ("J.", "Smith", "", ("j", "smith")),
+        ("Mrs", "O'Brien", "", ("", "obrien")),
+        ("Anne", "van der Berg", "", ("anne", "van der berg")),
+        ("", "", "Cher", ("cher", "")),
+        ("", "", "", ("", "")),
+    ],
+)
+def test_split_name(first: str, last: str, name: str, expected: tuple[str, str]) -> None:
+    assert split_name(first, last, name) == expected
+
+
+def test_nicknames_come_from_the_maintained_list() -> None:
+    assert is_nickname("bob", "robert")
+    assert is_nickname("robert", "bob")
+    assert is_nickname("liz", "elizabeth")
+    assert not is_nickname("bob", "bob")
+    assert not is_nickname("mary", "john")
+
+
+def test_initials() -> None:
+    assert is_initial_of("j", "john")
+    assert is_initial_of("john", "j")
+    assert not is_initial_of("k", "john")
+    assert not is_initial_of("jo", "john")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Acme Ltd", "acme"),
+        ("ACME Limited", "acme"),
+        ("The Smith & Sons Co. Pty Ltd", "smith and sons"),
+        ("Smith and Sons", "smith and sons"),
+        ("Müller GmbH", "muller"),
+        ("Widgets, Inc.", "widgets"),
+        ("Foo LLC", "foo"),
+        ("The Company", "company"),  # a name that is only a suffix keeps it
+    ],
+)
+def test_normalize_company(raw: str, expected: str) -> None:
+    assert normalize_company(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12 High St", "12 high street"),
+        ("12 High St.", "12 high street"),
+        ("12 high street", "12 high street"),
+        ("4 Mill Rd", "4 mill road"),
+        ("Flat 3, 12 High St", "12 high street unit 3"),
+        ("3/12 High Street", "12 high street unit 3"),
+        ("12 High Street Apt 3", "12 high street unit 3"),
+        ("Unit 7B, 1 Park Ave", "1 park avenue unit 7b"),
+        ("St James Rd", "saint james road"),
+        ("", ""),
+    ],
+)
+def test_normalize_address(raw: str, expected: str) -> None:
+    assert normalize_address(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(" sw1a 1aa ", "SW1A1AA"), ("SW1A 1AA", "SW1A1AA"), ("12345-6789", "12345"), ("2119", "2119"), ("", "")],
+)
+def test_normalize_postcode(raw: str, expected: str) -> None:
+    assert normalize_postcode(raw) == expected
+
+
+def test_normalize_place() -> None:
+    assert normalize_place("St. Albans") == "saint albans"
+    assert normalize_place("Mt Eliza") == "mount eliza"
+
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@given(text)
+def test_normalisers_are_idempotent(value: str) -> None:
+    for f in (normalize_email, normalize_company, normalize_address, normalize_postcode, normalize_place):
+        once = f(value)
+        assert f(once) == once, f.__name__
+
+
+# ---------------------------------------------------------------- blocking
+
+
+def test_blocking_keys_cover_each_way_in() -> None:
+    e = prepare("1", first="Bob", last="Smith", email="bob@x.com", phone="07700 900123", postcode="LS1 1AA")
+    keys = blocking_keys(e)
+    assert "e:bob@x.com" in keys
+    assert "p:+447700900123" in keys
+    assert any(k.startswith("n:") for k in keys)
+    assert any(k.startswith("lp:") for k in keys)
+
+
+def test_swapped_names_share_a_block() -> None:
+    a = prepare("1", first="John", last="Smith")
+    b = prepare("2", first="Smith", last="John")
+    assert {k for k in blocking_keys(a) if k.startswith("n:")} == {
+        k for k in blocking_keys(b) if k.startswith("n:")
+    }
+
+
+def test_a_common_surname_does_not_explode_the_work() -> None:
+    n = 2000
+    entities = [prepare(str(i), first=f"name{i}", last="Smith", postcode="LS1 1AA") for i in range(n)]
+    pairs = candidate_pairs(entities, block_cap=40, window=8)
+    assert len(pairs) < n * 40  # all pairs would be ~2,000,000
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def _model_for(entities: list[Entity]) -> tuple[Columns, Scorer]:
+    cols = Columns(entities, used_fields(entities))
+    pairs = candidate_pairs(entities)
+    scorer = Scorer(cols, fit(compare(cols, pairs)))
+    return cols, scorer
+
+
+def _pair_reasons(a: Entity, b: Entity) -> list[str]:
+    entities = [a, b]
+    cols = Columns(entities, used_fields(entities) or ["first"])
+    comparison = compare(cols, np.array([[0, 1]]))
+    return explain(a, b, comparison, 0)
+
+
+def test_reason_nickname_same_phone_emails_differ() -> None:
+    a = prepare("1", first="Bob", last="Smith", email="bob@x.com", phone="07700 900123")
+    b = prepare("2", first="Robert", last="Smith", email="robert@y.com", phone="+447700900123")
+    reasons = _pair_reasons(a, b)
+    assert "same phone" in reasons
+    assert "'Bob Smith' / 'Robert Smith' is a nickname match" in reasons
+    assert "emails differ" in reasons
+
+
+def test_reason_same_email_and_name() -> None:
+    a = prepare("1", first="Ann", last="Lee", email="ANN@x.com")
+    b = prepare("2", first="Ann", last="Lee", email="ann@x.com")
+    assert _pair_reasons(a, b) == ["same name", "same email"]
+
+
+def test_reason_spelt_alike_and_nearly_same_address() -> None:
+    a = prepare("1", first="Jon", last="Smyth", address="12 High Street")
+    b = prepare("2", first="John", last="Smith", address="12 Hgih Street")
+    reasons = _pair_reasons(a, b)
+    assert "'Jon Smyth' / 'John Smith' are spelt alike" in reasons
+    assert "similar address ('12 high street' / '12 hgih street')" in reasons
+    c = prepare("3", first="Jon", last="Smyth", address="99 Low Road")
+    assert "addresses differ" in _pair_reasons(a, c)
+
+
+def test_reason_initial_and_swapped() -> None:
+    a = prepare("1", first="J.", last="Smith")
+    b = prepare("2", first="John", last="Smith")
+    assert "'J. Smith' / 'John Smith': an initial matches the first name" in _pair_reasons(a, b)
+    c = prepare("3", first="Smith", last="John")
+    assert "'John Smith' / 'Smith John': first and last name swapped" in _pair_reasons(b, c)
+
+
+def test_reason_different_people() -> None:
+    a = prepare("1", first="Mary", last="Jones", company="Acme Ltd", phone="0113 496 0000")
+    b = prepare("2", first="John", last="Brown", company="ACME Limited", phone="01134960000")
+    reasons = _pair_reasons(a, b)
+    assert reasons[0] == "same phone" or "same company" in reasons
+    assert "'Mary Jones' / 'John Brown' are different people (first names differ)" in reasons
+
+
+def test_missing_values_neither_help_nor_hurt() -> None:
+    base = [
+        prepare(str(i), first=f, last=last, email=f"{f}.{last}@x.com", postcode=f"LS{i % 9} 1AA")
+        for i, (f, last) in enumerate(
+            (f, la) for f in ("ann", "bob", "cat", "dan") for la in ("lee", "ray", "oak")
+        )
+    ]
+    a = prepare("a", first="Eve", last="Stone", email="eve@x.com")
+    b = prepare("b", first="Eve", last="Stone", email="eve@x.com", postcode="")
+    c = prepare("c", first="Eve", last="Stone", email="eve@x.com", postcode="YO1 1AA")
+    entities = [*base, a, b, c]
+    _cols, scorer = _model_for(entities)
+    n = len(base)
+    p, comparison = scorer.score(np.array([[n, n + 1], [n, n + 2]]))
+    assert comparison.levels[0, comparison.fields.index("postcode")] == -1
+    assert p[0] == pytest.approx(p[1])
+
+
+names = st.sampled_from(["bob", "robert", "rob", "liz", "elizabeth", "john", "jon", "mary", "", "j."])
+surnames = st.sampled_from(["smith", "smyth", "jones", "brown", ""])
+emails = st.sampled_from(["a@x.com", "A@X.com", "b@x.com", ""])
+phones = st.sampled_from(["07700 900123", "+447700900123", "07700 900124", ""])
+
+
+@st.composite
+def entity_lists(draw: st.DrawFn) -> list[Entity]:
+    n = draw(st.integers(2, 12))
+    return [
+        prepare(
+            str(i),
+            first=draw(names),
+            last=draw(surnames),
+            email=draw(emails),
+            phone=draw(phones),
+            postcode=draw(st.sampled_from(["LS1 1AA", "ls11aa", "YO1 1AA", ""])),
+        )
+        for i in range(n)
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(entity_lists())
+def test_score_is_symmetric_and_a_record_is_never_its_own_duplicate(entities: list[Entity]) -> None:
+    _cols, scorer = _model_for(entities)
+    n = len(entities)
+    forward = np.array([(i, j) for i in range(n) for j in range(n) if i != j])
+    backward = forward[:, ::-1]
+    p_forward, _ = scorer.score(forward)
+    p_backward, _ = scorer.score(backward)
+    assert np.allclose(p_forward, p_backward)
+    p_self, _ = scorer.score(np.array([(i, i) for i in range(n)]))
+    assert (p_self == 0).all()
+    result = find_duplicates(entities)
+    for group in result.clusters:
+        assert len(group) == len(set(group)) >= 2
+
+
+# ---------------------------------------------------------------- clustering
+
+
+def test_colleagues_sharing_phone_and_address_are_not_duplicates() -> None:
+    staff = [
+        prepare(
+            str(i),
+            first=f,
+            last=la,
+            company="Acme Ltd",
+            phone="0113 496 0000",
+            address="1 Mill Rd",
+            postcode="LS2 2BB",
+        )
+        for i, (f, la) in enumerate(
+            [("Mary", "Jones"), ("John", "Brown"), ("Priya", "Shah"), ("Tom", "Jones")]
+        )
+    ]
+    result = find_duplicates(staff)
+    assert result.clusters == []
+
+
+def test_one_ambiguous_record_does_not_chain_two_people() -> None:
+    # A and B share an email; B and C share a phone; "J." fits both John and Jane,
+    # but John and Jane are clearly different people.
+    a = prepare("A", first="John", last="Smith", email="js@x.com", postcode="LS1 1AA")
+    b = prepare("B", first="J.", last="Smith", email="js@x.com", phone="07700 900123", postcode="LS1 1AA")
+    c = prepare("C", first="Jane", last="Smith", phone="07700 900123", postcode="LS1 1AA")
+    filler = [prepare(f"f{i}", first=f"x{i}name", last=f"y{i}name", postcode=f"YO{i} 1AA") for i in range(20)]
+    result = find_duplicates([a, b, c, *filler])
+    keys = [sorted(result.entities[i].key for i in g) for g in result.clusters]
+    assert ["A", "B", "C"] not in keys
+    assert any(set(k) <= {"A", "B", "C"} and len(k) == 2 and "B" in k for k in keys)
+
+
+def test_cannot_link_keeps_a_pair_apart() -> None:
+    a = prepare("A", first="Ann", last="Lee", email="ann@x.com")
+    b = prepare("B", first="Ann", last="Lee", email="ann@x.com")
+    assert find_duplicates([a, b]).clusters == [[0, 1]]
+    assert find_duplicates([a, b], cannot_link=[(1, 0)]).clusters == []
