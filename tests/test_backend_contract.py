@@ -64,9 +64,23 @@ def xlsx_harness(sheets: Grids, tmp_path: Path) -> Harness:
     return Harness(XlsxBackend(path), owner_edit)
 
 
+def gsheets_harness(sheets: Grids, tmp_path: Path) -> Harness:
+    """A spreadsheet on the local Sheets API test server, reached through gspread."""
+    from sheet_crm.backends.gsheets import GoogleSheetsBackend
+    from sheet_crm.testing import SheetsServer
+
+    server = SheetsServer()
+    sid = server.create("CRM", {k: [list(r) for r in v] for k, v in sheets.items()})
+    return Harness(
+        GoogleSheetsBackend(sid, session=server.session()),
+        lambda tab, row, column, value: server.owner_edit(sid, tab, row, column, value),
+    )
+
+
 FACTORIES: dict[str, Callable[[Grids, Path], Harness]] = {
     "memory": memory_harness,
     "xlsx": xlsx_harness,
+    "gsheets": gsheets_harness,
 }
 
 
