@@ -237,15 +237,15 @@ def run(ctx: Context) -> StepOutput:
             "Value": 14,
             "How it is worked out": 48,
             "Tier": 12,
-            "Customers in tier": 10,
-            "Revenue of tier": 14,
+            "Customers in tier": 17,
+            "Revenue of tier": 16,
             "Month": 10,
-            "Revenue in month": 14,
+            "Revenue in month": 17,
             "Segment": 22,
             "Members": 10,
-            "Top % of customers": 10,
-            "Share of revenue %": 10,
-            "Equal share %": 10,
+            "Top % of customers": 19,
+            "Share of revenue %": 19,
+            "Equal share %": 14,
         },
         charts=charts,
     )
@@ -292,7 +292,8 @@ def _charts(pareto: int, tiers: int, months: int, segments: int) -> list[ChartSp
             )
         )
     if tiers:
-        last = first + tiers - 1
+        # The tiers only: "No revenue" (often most customers) would flatten the bars.
+        last = first + min(tiers, len(TIER_NAMES)) - 1
         charts.append(
             ChartSpec(
                 "Customers per tier",
@@ -326,6 +327,7 @@ def _charts(pareto: int, tiers: int, months: int, segments: int) -> list[ChartSp
                 anchor=anchor(),
                 x_title="",
                 y_title="Customers",
+                height_cm=max(8.0, 0.6 * segments),  # room for every segment's label
             )
         )
     return charts
