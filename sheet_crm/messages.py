@@ -1,0 +1,453 @@
+"""Message text: sandboxed templates, SMS length, salutations.
+
+The owner writes templates in the Templates tab (``Hi {{ first_name | default("there") }}``).
+Those cells come from a spreadsheet that may be shared, so they are rendered in
+Jinja's *immutable sandbox*: no attribute that starts with ``_``, no way to reach
+Python internals, no changing lists, no giant strings.
+
+A field that is empty for a customer is not rendered as "": using it without a
+fallback raises ``MissingField`` so the caller can turn it into a finding instead
+of a draft that says "Hi ,". Fallbacks (``| default(...)``) and conditionals
+(``{% if preferences %}``) treat an empty field as missing, as the owner expects.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "FieldGroup",
+    "MissingField",
+    "RenderProblem",
+    "SmsLength",
+    "TemplateProblem",
+    "TextList",
+    "compile_template",
+    "empty",
+    "friendly_date",
+    "render",
+    "salutation",
+    "sms_length",
+]
+
+# The longest text a template may build; a spreadsheet cell holds 32,767 characters.
+MAX_TEXT = 32_000
+
+
+class MissingField(UndefinedError):
+    """A template used a field that is empty for this customer (``empty=True``) or
+    that no customer has (``empty=False``), with no fallback."""
+
+    def __init__(self, field: str, empty: bool) -> None:
+        self.field = field
+        self.empty = empty
+        what = "is empty" if empty else "is not a field templates know"
+        super().__init__(f"'{field}' {what}")
+
+
+class _Missing(Undefined):
+    """The value of an empty or unknown field.
+
+    Like jinja's ``ChainableUndefined`` it can be chained (``last_order.product``)
+    and is false in ``{% if %}``; unlike it, printing it, iterating over it or
+    measuring it raises ``MissingField`` naming the full dotted field.
+    ``_undefined_hint`` is ``"empty"`` for fields we know but the customer lacks.
+    """
+
+    __slots__ = ()
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
+        if self._undefined_hint not in (None, "empty"):  # the sandbox refused an unsafe attribute
+            raise SecurityError(self._undefined_hint)
+        raise MissingField(self._path(), self._undefined_hint == "empty")
+
+    def _path(self) -> str:
+        name = self._undefined_name or "?"
+        obj = self._undefined_obj
+        if isinstance(obj, FieldGroup):
+            return f"{obj.label}.{name}"
+        return name
+
+    def __getattr__(self, name: str) -> _Missing:
+        if name[:2] == "__" and name[-2:] == "__":
+            if self._undefined_hint not in (None, "empty"):
+                raise SecurityError(self._undefined_hint)
+            raise AttributeError(name)
+        return _Missing(hint=self._undefined_hint, name=f"{self._path()}.{name}")
+
+    def __getitem__(self, name: Any) -> _Missing:  # type: ignore[override]
+        return self.__getattr__(str(name))
+
+    __str__ = __iter__ = __len__ = _fail_with_undefined_error  # type: ignore[assignment]
+    __html__ = _fail_with_undefined_error
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def empty(name: str) -> _Missing:
+    """The value standing for a field the customer has left blank."""
+    return _Missing(hint="empty", name=name)
+
+
+class TextList(list[str]):
+    """A list that prints as ``tea, quiet room`` rather than Python's ``['tea', ...]``."""
+
+    def __str__(self) -> str:
+        return ", ".join(str(v) for v in self)
+
+
+class FieldGroup(dict[str, Any]):
+    """A group of fields (``last_order``); ``label`` names it in error messages.
+
+    Values are reached as ``last_order.product`` (the sandbox looks keys up when
+    there is no such attribute). A blank value is a ``_Missing`` so it behaves like
+    any empty field."""
+
+    def __init__(self, label: str, values: Mapping[str, Any]) -> None:
+        super().__init__({k: value_or_missing(f"{label}.{k}", v) for k, v in values.items()})
+        self.label = label
+
+
+def friendly_date(d: date) -> str:
+    """``22 November 2026``: how a date reads in a message."""
+    return f"{d.day} {d:%B %Y}"
+
+
+class _Date(date):
+    """A date that prints the way a letter writes it, and still compares as a date."""
+
+    def __str__(self) -> str:
+        return friendly_date(self)
+
+
+def value_or_missing(name: str, value: Any) -> Any:
+    """A cell value as templates see it: blanks become missing, dates read well,
+    whole numbers lose their ``.0``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return empty(name)
+    if isinstance(value, list | tuple) and not isinstance(value, TextList):
+        return TextList(str(v) for v in value) if value else empty(name)
+    if isinstance(value, datetime):
+        value = value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date) and not isinstance(value, datetime | _Date):
+        return _Date(value.year, value.month, value.day)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------- the sandbox
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus a cap on ``*`` and ``**`` so a template cannot
+    build a gigabyte string or number."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "**":
+            if isinstance(right, int | float) and abs(right) > 100:
+                raise SecurityError("the power is too large")
+            return operator.pow(left, right)
+        if isinstance(left, str | list) or isinstance(right, str | list):
+            size = len(left) if isinstance(left, str | list) else len(right)
+            times = right if isinstance(left, str | list) else left
+            if isinstance(times, int) and size * times > MAX_TEXT:
+                raise SecurityError("the text would be too long")
+        return operator.mul(left, right)
+
+
+def _money(value: Any, symbol: str = "") -> str:
+    """``{{ last_order.amount | money }}`` -> ``42.50``; ``| money("£")`` -> ``£42.50``."""
+    if isinstance(value, Undefined):
+        return str(value)  # raises MissingField
+    return f"{symbol}{float(value):,.2f}"
+
+
+_ENV = _Sandbox(
+    undefined=_Missing,
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+_ENV.filters["money"] = _money
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """Why a template cannot be used at all (bad syntax), in plain words."""
+
+    problem: str
+    fix: str
+
+
+def compile_template(source: str) -> Any:
+    """A compiled template, or a ``TemplateProblem`` saying what is wrong with it."""
+    try:
+        return _ENV.from_string(source)
+    except TemplateSyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno and "\n" in source else ""
+        return TemplateProblem(
+            f"The template cannot be read{where}: {(exc.message or 'syntax error').rstrip('.')}.",
+            "Check that every {{ has its }} and every {% if %} its {% endif %}.",
+        )
+
+
+@dataclass(frozen=True)
+class RenderProblem:
+    """A template that could not be filled in for one customer."""
+
+    field: str  # the dotted field, '' when the problem is not a field
+    empty: bool  # True: the customer's value is blank; False: no such field
+    problem: str
+
+
+def render(template: Any, values: Mapping[str, Any]) -> str | RenderProblem:
+    """Fill in ``template`` for one customer, or say why it cannot be.
+
+    Lines are trimmed at the end and runs of blank lines (left by conditionals)
+    collapse to one, so what a conditional leaves out leaves no hole."""
+    try:
+        out = template.render(values)
+    except MissingField as exc:
+        return RenderProblem(exc.field, exc.empty, str(exc))
+    except SecurityError as exc:
+        return RenderProblem("", False, f"the template tries something not allowed ({exc})")
+    except UndefinedError as exc:  # an undefined reached through a path we did not wrap
+        return RenderProblem("", False, exc.message or "a field is missing")
+    except Exception as exc:  # a filter applied to the wrong kind of value, a division by zero...
+        return RenderProblem("", False, f"the template failed: {exc}")
+    if len(out) > MAX_TEXT:
+        return RenderProblem("", False, f"the text is {len(out):,} characters long, too long for a cell")
+    return _tidy(out)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if not line and out and not out[-1]:
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- SMS length
+
+# GSM 03.38: the basic alphabet (one 7-bit unit each) and the extension table
+# (an escape plus the character: two units each).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    """How an SMS travels: encoding, units used, parts, and what one part holds."""
+
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # 7-bit units (GSM-7) or UTF-16 code units (UCS-2)
+    parts: int
+    limit: int  # what a single message holds: 160 or 70
+    non_gsm: str  # the characters that forced UCS-2, for the Why text
+
+    def describe(self) -> str:
+        """``'142/160 GSM-7 characters, 1 SMS'`` or ``'2 SMS parts (UCS-2 because of "😀")'``."""
+        if self.parts <= 1:
+            return f"{self.units}/{self.limit} {self.encoding} characters, 1 SMS"
+        why = f' because of "{self.non_gsm}"' if self.non_gsm else ""
+        return f"{self.units} {self.encoding} characters{why}: {self.parts} SMS parts"
+
+
+def sms_length(text: str) -> SmsLength:
+    """Parts an SMS takes. One GSM-7 message holds 160 units; a long one is split in
+    parts of 153 (the rest carries the joining header), and an escaped character
+    never straddles two parts. Any character outside GSM-7 switches the whole
+    message to UCS-2: 70 in one message, 67 per part."""
+    non_gsm = "".join(dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENDED))
+    if non_gsm:
+        units = len(text.encode("utf-16-le")) // 2
+        parts = 1 if units <= 70 else _pack((2 if ord(ch) > 0xFFFF else 1 for ch in text), 67)
+        return SmsLength("UCS-2", units, parts, 70, non_gsm[:5])
+    costs = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+    units = sum(costs)
+    parts = 1 if units <= 160 else _pack(costs, 153)
+    return SmsLength("GSM-7", units, parts, 160, "")
+
+
+def _pack(costs: Iterable[int], size: int) -> int:
+    """Parts needed when items of these costs are packed in order, none split."""
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > size:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
+
+
+# ---------------------------------------------------------------- salutation
+
+
+def salutation(given_name: str, company_contact: str = "") -> str:
+    """The name to greet with, as the customer writes it: their given name; for a
+    company row with no person named, the company's main contact; otherwise ""
+    (templates then use their fallback: ``{{ salutation | default("there") }}``)."""
+    return given_name.strip() or company_contact.strip()
+
+
+# ---------------------------------------------------------------- built-in texts
+
+# Used when the workbook has no Templates tab or no row for a trigger and channel.
+# Every field has a fallback, so these never fail for a customer with blank cells;
+# the owner's Templates tab always wins over them.
+
+_HI = '{{ salutation | default("there") }}'
+
+# (template name, channel) -> (subject, body). Letters use the email text.
+DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {
+    ("Thank you", "email"): (
+        "Thank you from {{ business_name }}",
+        f"Hi {_HI},\n\n"
+        "Thank you for your first order{% if last_order.product %} ({{ last_order.product }}){% endif %}. "
+        "We hope you enjoy it, and if anything is not right, just reply to this message.\n\n"
+        "Best wishes,\n{{ signature }}",
+    ),
+    ("Thank you", "sms"): (
+        "",
+        f"Hi {_HI}, thank you for your first order with {{{{ business_name }}}}! "
+        "Any questions, just reply to this text.",
+    ),
+    ("Thank you", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        '{{ business_name }}. I wanted to thank you for your first order and check everything is fine."',
+    ),
+    ("Win back", "email"): (
+        "We miss you at {{ business_name }}",
+        f"Hi {_HI},\n\n"
+        "It has been a while since we last saw you"
+        "{% if last_order.product %}; last time you chose {{ last_order.product }}{% endif %}. "
+        "We would love to welcome you back: reply to this message and tell us what you are looking for.\n\n"
+        "Best wishes,\n{{ signature }}",
+    ),
+    ("Win back", "sms"): (
+        "",
+        f"Hi {_HI}, it has been a while! We would love to see you again at {{{{ business_name }}}}. "
+        "Reply to this text and we will keep something for you.",
+    ),
+    ("Win back", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        "{{ business_name }}. It has been a while"
+        "{% if last_order.product %} since your {{ last_order.product }}{% endif %}"
+        ' and I wondered if there is anything we can do for you."',
+    ),
+    ("Birthday", "email"): (
+        "Happy birthday from {{ business_name }}!",
+        f"Hi {_HI},\n\nHappy birthday from everyone at {{{{ business_name }}}}! "
+        "We hope you have a lovely day.\n\nWarm wishes,\n{{ signature }}",
+    ),
+    ("Birthday", "sms"): (
+        "",
+        f"Happy birthday {_HI}! Everyone at {{{{ business_name }}}} wishes you a lovely day.",
+    ),
+    ("Birthday", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        '{{ business_name }}. I just wanted to wish you a happy birthday!"',
+    ),
+    ("Referral thanks", "email"): (
+        "Thank you for recommending {{ business_name }}",
+        f"Hi {_HI},\n\n"
+        'Thanks to you, {{ referred_name | default("a friend of yours") }} has just become a customer '
+        "of ours. "
+        "Word of mouth means a great deal to us, so thank you.\n\n"
+        "Best wishes,\n{{ signature }}",
+    ),
+    ("Referral thanks", "sms"): (
+        "",
+        f"Hi {_HI}, thank you for recommending {{{{ business_name }}}} to "
+        '{{ referred_name | default("a friend") }}. It means a lot to us!',
+    ),
+    ("Referral thanks", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        "{{ business_name }}. Thank you for recommending us to "
+        '{{ referred_name | default("your friend") }}!"',
+    ),
+    ("Service recovery", "email"): (
+        "Sorry, and how we will put it right",
+        f"Hi {_HI},\n\n"
+        "Thank you for telling us about your recent experience with {{ business_name }}. "
+        "I am sorry we did not get it right. I would like to hear what happened and how we can make it up "
+        "to you: reply to this message, or tell me a good time to call.\n\n"
+        "With apologies,\n{{ signature }}",
+    ),
+    ("Service recovery", "sms"): (
+        "",
+        f"Hi {_HI}, this is {{{{ sender }}}} at {{{{ business_name }}}}. "
+        "Sorry your last visit was not right. Can I call to put it right?",
+    ),
+    ("Service recovery", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}.\n"
+        f'1. "Hi {_HI}, it\'s {{{{ sender }}}} from {{{{ business_name }}}}."\n'
+        '2. "You told us things were not right'
+        "{% if last_interaction.summary %} ({{ last_interaction.summary }}){% endif %}. "
+        'I am calling to say sorry and to hear what happened."\n'
+        "3. Listen, then offer a way to put it right and agree a date.\n"
+        "4. Afterwards, add a row to the Interactions tab with the outcome.",
+    ),
+    ("Follow up", "email"): (
+        "Following up from {{ business_name }}",
+        f"Hi {_HI},\n\n"
+        "I said I would get back to you"
+        "{% if follow_up_summary %} about {{ follow_up_summary }}{% endif %}, so here I am. "
+        "Is there anything else you need from us? Just reply to this message.\n\n"
+        "Best wishes,\n{{ signature }}",
+    ),
+    ("Follow up", "sms"): (
+        "",
+        f"Hi {_HI}, {{{{ sender }}}} from {{{{ business_name }}}} here, following up as promised. "
+        "Anything else we can do for you?",
+    ),
+    ("Follow up", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        "{{ business_name }}, following up as promised{% if follow_up_summary %} about "
+        '{{ follow_up_summary }}{% endif %}."',
+    ),
+    ("Keep in touch", "email"): (
+        "News from {{ business_name }}",
+        f"Hi {_HI},\n\n"
+        "It has been a little while, so I wanted to say thank you for being such a loyal customer."
+        "{% if preferences %} We have not forgotten that you like {{ preferences }}.{% endif %} "
+        "If there is anything we can set aside for you, just reply to this message.\n\n"
+        "Best wishes,\n{{ signature }}",
+    ),
+    ("Keep in touch", "sms"): (
+        "",
+        f"Hi {_HI}, {{{{ sender }}}} at {{{{ business_name }}}} here. "
+        "Thank you for being a loyal customer! Anything we can set aside for you?",
+    ),
+    ("Keep in touch", "phone"): (
+        "Call script",
+        f"Call {{{{ full_name | default('the customer') }}}}. Say: \"Hi {_HI}, it's {{{{ sender }}}} from "
+        '{{ business_name }}. Just calling to say thank you for being such a loyal customer."',
+    ),
+}
