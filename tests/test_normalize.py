@@ -1,0 +1,243 @@
+"""Normalisers: what each turns a cell into, and that normalising twice equals once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from sheet_crm.normalize import (
+    case_problem,
+    check_email,
+    check_phone,
+    country_code,
+    normalize_email,
+    normalize_phone,
+    parse_bool,
+    parse_date,
+    parse_money,
+    proper_name,
+    typo_domain,
+)
+
+
+@pytest.mark.parametrize(
+    ("typed", "family", "proper"),
+    [
+        ("ANN", False, "Ann"),
+        ("mary-jane", False, "Mary-Jane"),
+        ("O'NEIL", True, "O'Neil"),
+        ("d'arcy", True, "D'Arcy"),
+        ("MCDONALD", True, "McDonald"),
+        ("MACDONALD", True, "MacDonald"),
+        ("MACY", True, "Macy"),  # not every Mac is a Mac
+        ("MACK", True, "Mack"),
+        ("VAN DER BERG", True, "van der Berg"),
+        ("VON TRAPP", True, "von Trapp"),
+        ("DE LA CRUZ", True, "de la Cruz"),
+        ("LUDWIG VAN BEETHOVEN", False, "Ludwig van Beethoven"),
+        ("di", False, "Di"),  # a given name, not a particle
+        ("SMITH-JONES", True, "Smith-Jones"),
+        ("HENRY FORD III", False, "Henry Ford III"),
+        ("JONES'S", True, "Jones's"),
+        ("ZOË", False, "Zoë"),
+    ],
+)
+def test_proper_name(typed: str, family: bool, proper: str) -> None:
+    assert proper_name(typed, family=family) == proper
+
+
+@pytest.mark.parametrize(
+    ("name", "flagged"),
+    [("ANN", True), ("ann", True), ("Ann", False), ("McDONALD", False), ("A", False), ("李小龙", False)],
+)
+def test_case_problem(name: str, flagged: bool) -> None:
+    assert case_problem(name) is flagged
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalized"),
+    [
+        (" Ann@Example.COM ", "ann@example.com"),
+        ("<ann@example.com>", "ann@example.com"),
+        ("MAILTO:ann@example.com", "ann@example.com"),
+        ("ann@example", ""),
+        ("ann", ""),
+        ("a@x.com; b@y.com", ""),
+        ("josé@exämple.com", "josé@exämple.com"),
+        (None, ""),
+        (42, ""),
+    ],
+)
+def test_normalize_email(typed: Any, normalized: str) -> None:
+    assert normalize_email(typed) == normalized
+
+
+@pytest.mark.parametrize(
+    ("domain", "fix"),
+    [
+        ("gmial.com", "gmail.com"),
+        ("gmail.con", "gmail.com"),
+        ("gmail.co", "gmail.com"),
+        ("hotmial.com", "hotmail.com"),
+        ("yaho.com", "yahoo.com"),
+        ("yahooo.co.uk", "yahoo.co.uk"),
+        ("outlok.com", "outlook.com"),
+        ("gmail.com", ""),
+        ("mail.com", ""),
+        ("me.com", ""),
+        ("example.com", ""),
+        ("acme-gmbh.de", ""),
+    ],
+)
+def test_typo_domains(domain: str, fix: str) -> None:
+    assert typo_domain(domain) == fix
+
+
+def test_role_addresses() -> None:
+    assert check_email("info@shop.co.uk").role
+    assert check_email("sales+uk@shop.co.uk").role
+    assert not check_email("ann@shop.co.uk").role
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "e164", "kind", "problem"),
+    [
+        ("07911 123456", "GB", "+447911123456", "mobile", ""),
+        ("+44 (0)7911 123456", "US", "+447911123456", "mobile", ""),
+        ("0044 7911 123456", "US", "+447911123456", "mobile", ""),
+        ("0117 496 0123", "GB", "+441174960123", "landline", ""),
+        ("(212) 555-0123", "US", "+12125550123", "", ""),
+        ("030 123456", "DE", "+4930123456", "landline", ""),
+        ("12", "GB", "", "", "too-short"),
+        ("07911 123456", "", "", "", "no-country"),
+        ("phone me", "GB", "", "", "invalid"),
+    ],
+)
+def test_check_phone(typed: str, region: str, e164: str, kind: str, problem: str) -> None:
+    check = check_phone(typed, region)
+    assert (check.e164, check.kind, check.problem) == (e164, kind, problem)
+
+
+def test_phone_stored_as_number_gets_its_zero_back() -> None:
+    assert normalize_phone(7911123456, "GB") == "+447911123456"
+    assert normalize_phone(447911123456, "GB") == "+447911123456"
+    assert normalize_phone(2125550123, "US") == "+12125550123"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("GB", "GB"), ("uk", "GB"), ("United Kingdom", "GB"), (" Deutschland ", "DE"), ("usa", "US"),
+     ("fr", "FR"), ("Narnia", ""), ("", ""), (None, "")],
+)  # fmt: skip
+def test_country_code(typed: Any, code: str) -> None:
+    assert country_code(typed) == code
+
+
+@pytest.mark.parametrize(
+    ("typed", "day_first", "read", "ambiguous"),
+    [
+        ("2024-03-05", True, date(2024, 3, 5), False),
+        ("2024/3/5", True, date(2024, 3, 5), False),
+        ("05/03/2024", True, date(2024, 3, 5), True),
+        ("05/03/2024", False, date(2024, 5, 3), True),
+        ("25/03/2024", False, date(2024, 3, 25), False),
+        ("5 March 2024", True, date(2024, 3, 5), False),
+        ("Mar 5, 2024", True, date(2024, 3, 5), False),
+        (45356, True, date(2024, 3, 5), False),
+        ("45356", True, date(2024, 3, 5), False),
+        (datetime(2024, 3, 5, 14, 0), True, date(2024, 3, 5), False),
+    ],
+)
+def test_parse_date(typed: Any, day_first: bool, read: date, ambiguous: bool) -> None:
+    d, problem = parse_date(typed, day_first=day_first)
+    assert d == read
+    assert bool(problem) is ambiguous
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("£1,234.50", 1234.5), ("1.234,50 €", 1234.5), ("(12.00)", -12.0), ("USD 7", 7.0), ("1'000", 1000.0),
+     (12, 12.0), ("-5", -5.0), ("twelve", None)],
+)  # fmt: skip
+def test_parse_money(typed: Any, amount: float | None) -> None:
+    assert parse_money(typed)[0] == amount
+
+
+@pytest.mark.parametrize("typed", ["yes", "Y", "TRUE", "1", "x", "✓", 1, True])
+def test_consent_words_true(typed: Any) -> None:
+    assert parse_bool(typed) == (True, "")
+
+
+@pytest.mark.parametrize("typed", ["no", "n", "false", "0", 0, False])
+def test_consent_words_false(typed: Any) -> None:
+    assert parse_bool(typed) == (False, "")
+
+
+# ---------------------------------------------------------------- idempotence
+
+NAMES = st.one_of(
+    st.text(max_size=30),
+    st.lists(
+        st.sampled_from(["ann", "MARY", "o'neil", "mcdonald", "MACDONALD", "van", "der", "jean-luc", "ß", "ﬁ",
+                         "İ", "ǅ", "DI", "iii"]),
+        max_size=4,
+    ).map(" ".join),
+)  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(NAMES, st.booleans())
+def test_proper_name_twice_equals_once(name: str, family: bool) -> None:
+    once = proper_name(name, family=family)
+    assert proper_name(once, family=family) == once
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(
+        st.emails().map(lambda e: f"  {e.upper()} "),
+        st.text(max_size=40),
+        st.from_regex(r"[a-z]{1,8}@(gmial|gmail|yaho|hotmial)\.(com|con|co\.uk)", fullmatch=True),
+    )
+)
+def test_email_twice_equals_once(email: str) -> None:
+    once = normalize_email(email)
+    assert normalize_email(once) == once
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"\+?[0-9 ()-]{3,18}", fullmatch=True),
+        st.integers(min_value=0, max_value=10**13),
+        st.text(max_size=20),
+    ),
+    st.sampled_from(["GB", "US", "DE", "FR", "AU"]),
+)
+def test_phone_twice_equals_once(phone: Any, region: str) -> None:
+    once = normalize_phone(phone, region)
+    assert normalize_phone(once, region) == once
+    if once:
+        assert once.startswith("+") and once[1:].isdigit()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dates(min_value=date(1900, 3, 1)), st.booleans(), st.sampled_from(["iso", "local", "long", "serial"])
+)
+def test_date_text_twice_equals_once(d: date, day_first: bool, form: str) -> None:
+    typed = {
+        "iso": d.isoformat(),
+        "local": d.strftime("%d/%m/%Y") if day_first else d.strftime("%m/%d/%Y"),
+        "long": f"{d.day} {d.strftime('%B')} {d.year}",
+        "serial": str((d - date(1899, 12, 30)).days),
+    }[form]
+    assume(form != "serial" or len(typed) == 5)  # other lengths of digits as text are not read as serials
+    once, _ = parse_date(typed, day_first=day_first)
+    assert once == d
+    again, problem = parse_date(once.isoformat(), day_first=day_first)
+    assert (again, problem) == (once, "")
