@@ -1,0 +1,154 @@
+"""Templates in the sandbox, SMS length and salutations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sheet_crm.messages import (
+    DEFAULT_TEMPLATES,
+    FieldGroup,
+    RenderProblem,
+    TemplateProblem,
+    compile_template,
+    empty,
+    render,
+    salutation,
+    sms_length,
+    value_or_missing,
+)
+
+
+def fill(source: str, **values: object) -> str | RenderProblem:
+    template = compile_template(source)
+    assert not isinstance(template, TemplateProblem), template
+    return render(template, {k: value_or_missing(k, v) for k, v in values.items()})
+
+
+def test_fields_fallbacks_and_conditionals() -> None:
+    src = 'Hi {{ first_name | default("there") }}{% if preferences %}, we saved {{ preferences }}{% endif %}.'
+    assert fill(src, first_name="Ann", preferences=["tea", "cake"]) == "Hi Ann, we saved tea, cake."
+    assert fill(src, first_name="", preferences=[]) == "Hi there."
+    assert fill(src, first_name="  ", preferences=None) == "Hi there."
+
+
+def test_a_blank_field_without_fallback_fails_naming_the_field() -> None:
+    assert fill("Hi {{ first_name }},", first_name="") == RenderProblem(
+        "first_name", True, "'first_name' is empty"
+    )
+    assert isinstance(fill("{{ first_name | upper }}", first_name=""), RenderProblem)
+
+
+def test_an_unknown_field_fails_as_unknown() -> None:
+    out = fill("Hi {{ frist_name }}", first_name="Ann")
+    assert isinstance(out, RenderProblem)
+    assert (out.field, out.empty) == ("frist_name", False)
+
+
+def test_groups_name_the_dotted_field() -> None:
+    template = compile_template("{{ last_order.product }}")
+    group = FieldGroup("last_order", {"product": "", "date": date(2026, 1, 5)})
+    out = render(template, {"last_order": group})
+    assert isinstance(out, RenderProblem) and (out.field, out.empty) == ("last_order.product", True)
+    out = render(compile_template("{{ last_order.prodct }}"), {"last_order": group})
+    assert isinstance(out, RenderProblem) and (out.field, out.empty) == ("last_order.prodct", False)
+    # No orders at all: the whole group is missing, and chaining still names the field.
+    out = render(template, {"last_order": empty("last_order")})
+    assert isinstance(out, RenderProblem) and out.field == "last_order.product"
+    assert render(compile_template("{{ last_order.date }}"), {"last_order": group}) == "5 January 2026"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ first_name.__class__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ (first_name|attr('__class__')) }}",
+        "{{ 'x' * 100000 }}",
+        "{{ 9 ** 9999 }}",
+        "{% for i in range(10**9) %}{% endfor %}",
+    ],
+)
+def test_the_sandbox_refuses_internals_and_huge_output(source: str) -> None:
+    out = fill(source, first_name="Ann")
+    assert isinstance(out, RenderProblem)
+
+
+def test_lists_cannot_be_changed_from_a_template() -> None:
+    assert isinstance(fill("{{ preferences.append('x') }}", preferences=["tea"]), RenderProblem)
+
+
+def test_syntax_errors_are_problems_not_exceptions() -> None:
+    problem = compile_template("Hi {{ first_name ")
+    assert isinstance(problem, TemplateProblem)
+    assert problem.problem.startswith("The template cannot be read")
+
+
+def test_blank_lines_left_by_conditionals_collapse() -> None:
+    src = "Hi\n\n{% if notes %}{{ notes }}{% endif %}\n\nBye  "
+    assert fill(src, notes="") == "Hi\n\nBye"
+
+
+def test_money_filter() -> None:
+    assert fill("{{ amount | money('£') }}", amount=1234.5) == "£1,234.50"
+
+
+def test_builtin_templates_never_fail_for_a_customer_with_blank_cells() -> None:
+    blank = {
+        name: empty(name)
+        for name in (
+            "salutation",
+            "full_name",
+            "last_order",
+            "last_interaction",
+            "preferences",
+            "referred_name",
+            "follow_up_summary",
+        )
+    }
+    values = {**blank, "business_name": "Shop", "sender": "Shop", "signature": "Shop"}
+    for (name, channel), (subject, body) in DEFAULT_TEMPLATES.items():
+        for part in (subject, body):
+            out = render(compile_template(part), values)
+            assert not isinstance(out, RenderProblem), (name, channel, out)
+            assert "Hi ," not in out and " ." not in out and " ," not in out
+            assert all("  " not in line for line in out.splitlines())
+
+
+# ---------------------------------------------------------------- SMS
+
+
+def test_gsm7_single_and_multipart() -> None:
+    assert sms_length("a" * 160).parts == 1
+    assert sms_length("a" * 161).parts == 2
+    assert sms_length("a" * 306).parts == 2
+    assert sms_length("a" * 307).parts == 3
+    assert sms_length("a" * 160).describe() == "160/160 GSM-7 characters, 1 SMS"
+
+
+def test_gsm7_extension_characters_count_twice_and_do_not_straddle_parts() -> None:
+    assert sms_length("€" * 80).units == 160
+    assert sms_length("€" * 80).parts == 1
+    # 152 plain + one escaped character: 154 units; as parts, the euro moves to part 2.
+    info = sms_length("a" * 152 + "€" + "a" * 10)
+    assert (info.units, info.parts) == (164, 2)
+
+
+def test_non_gsm_characters_switch_to_ucs2() -> None:
+    info = sms_length("Merci Zoë 😊")
+    assert info.encoding == "UCS-2" and info.parts == 1 and info.units == 12
+    assert sms_length("ы" * 70).parts == 1
+    assert sms_length("ы" * 71).parts == 2
+    assert sms_length("ы" * 134).parts == 2
+    assert sms_length("ы" * 135).parts == 3
+    assert 'because of "ы"' in sms_length("ы" * 71).describe()
+    # Accented letters in GSM-7 (é, ü, Ñ) do not force UCS-2.
+    assert sms_length("Café für Señor").encoding == "GSM-7"
+
+
+def test_salutation_as_the_customer_writes_it() -> None:
+    assert salutation("ANNE-marie ") == "ANNE-marie"
+    assert salutation("", "Priya") == "Priya"
+    assert salutation("", "") == ""
