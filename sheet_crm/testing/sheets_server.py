@@ -212,6 +212,7 @@ class Sheet:
     cells: list[list[Any]] = field(default_factory=list)  # row-major, ragged, None = empty
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     formats: list[tuple[int, int, int, int, dict[str, Any]]] = field(default_factory=list)
+    cell_formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)  # one-cell formats
     basic_filter: dict[str, Any] | None = None
     protected: list[dict[str, Any]] = field(default_factory=list)
     charts: list[dict[str, Any]] = field(default_factory=list)
@@ -222,6 +223,7 @@ class Sheet:
         twin.cells = [row[:] for row in self.cells]
         twin.formulas = dict(self.formulas)
         twin.formats = list(self.formats)
+        twin.cell_formats = dict(self.cell_formats)
         twin.extra = copy.deepcopy(self.extra)
         twin.basic_filter = copy.deepcopy(self.basic_filter)
         twin.protected = copy.deepcopy(self.protected)
@@ -249,7 +251,20 @@ class Sheet:
         else:
             self.formulas[(r, c)] = formula
 
+    def add_format(self, r0: int, r1: int, c0: int, c1: int, fmt: dict[str, Any]) -> None:
+        if (r1 - r0, c1 - c0) == (1, 1):
+            self.cell_formats[(r0, c0)] = {**self.cell_formats.get((r0, c0), {}), **fmt}
+        else:
+            # a later range format overrides earlier one-cell formats inside it
+            for key in [k for k in self.cell_formats if r0 <= k[0] < r1 and c0 <= k[1] < c1]:
+                for name in fmt:
+                    self.cell_formats[key].pop(name, None)
+            self.formats.append((r0, r1, c0, c1, fmt))
+
     def number_format(self, r: int, c: int) -> dict[str, Any] | None:
+        own = self.cell_formats.get((r, c))
+        if own and "numberFormat" in own:
+            return own["numberFormat"]  # type: ignore[no-any-return]
         for r0, r1, c0, c1, fmt in reversed(self.formats):
             if r0 <= r < r1 and c0 <= c < c1 and "numberFormat" in fmt:
                 return fmt["numberFormat"]  # type: ignore[no-any-return]
@@ -260,6 +275,7 @@ class Sheet:
         for r0, r1, c0, c1, fmt in self.formats:
             if r0 <= r < r1 and c0 <= c < c1:
                 out.update(fmt)
+        out.update(self.cell_formats.get((r, c), {}))
         return out
 
     def properties(self) -> dict[str, Any]:
@@ -368,13 +384,28 @@ class Spreadsheet:
         c1 = col_index(cb) + 1 if cb else None
         r0 = int(ra) - 1 if ra else 0
         r1 = int(rb) if rb else None
-        if ca and not cb and rb:  # "A5:7" style is not valid A1
-            raise _bad(f"Unable to parse range: {original}")
         if c1 is not None and c1 < c0:
             c0, c1 = c1 - 1, c0 + 1
         if r1 is not None and r1 < r0:
             r0, r1 = r1 - 1, r0 + 1
         return Box(sheet, r0, r1, c0, c1)
+
+
+def proto3(value: Any) -> Any:
+    """Google's JSON leaves out proto3 fields that hold their default (sheetId 0,
+    startRowIndex 0, ...): strip them from what the server stores before answering."""
+    if isinstance(value, dict):
+        return {
+            k: proto3(v)
+            for k, v in value.items()
+            if not (v == 0 and not isinstance(v, bool) and k in _ZEROED)
+        }
+    if isinstance(value, list):
+        return [proto3(v) for v in value]
+    return value
+
+
+_ZEROED = {"sheetId"}  # measured: Google keeps explicit zero row/column indexes
 
 
 def _grid_box(ss: Spreadsheet, g: dict[str, Any]) -> Box:
@@ -725,7 +756,7 @@ class SheetsServer:
             stored, formula, fmt = parse_user_entered(value)
             sheet.put(row - 1, column - 1, None if stored == "" else stored, formula)
             if fmt:
-                sheet.formats.append((row - 1, row, column - 1, column, {"numberFormat": fmt}))
+                sheet.add_format(row - 1, row, column - 1, column, {"numberFormat": fmt})
         self._touch(ss)
 
     def grid(self, spreadsheet_id: str, tab: str) -> list[list[Any]]:
@@ -747,7 +778,7 @@ class SheetsServer:
             kind = "DATE_TIME" if isinstance(v, datetime) and when.time() != datetime.min.time() else "DATE"
             sheet.put(r, c, serial)
             pattern = "yyyy-mm-dd" if kind == "DATE" else "yyyy-mm-dd hh:mm"
-            sheet.formats.append((r, r + 1, c, c + 1, {"numberFormat": {"type": kind, "pattern": pattern}}))
+            sheet.add_format(r, r + 1, c, c + 1, {"numberFormat": {"type": kind, "pattern": pattern}})
         elif isinstance(v, str) and v.startswith("="):
             sheet.put(r, c, _arith(v[1:]), v)
         elif v is not None and v != "":
@@ -930,11 +961,11 @@ class SheetsServer:
         for s in ss.sheets:
             entry: dict[str, Any] = {"properties": s.properties()}
             if s.merges:
-                entry["merges"] = copy.deepcopy(s.merges)
+                entry["merges"] = proto3(s.merges)
             if s.basic_filter:
-                entry["basicFilter"] = copy.deepcopy(s.basic_filter)
+                entry["basicFilter"] = proto3(s.basic_filter)
             if s.protected:
-                entry["protectedRanges"] = copy.deepcopy(s.protected)
+                entry["protectedRanges"] = proto3(s.protected)
             if s.charts:
                 entry["charts"] = copy.deepcopy(s.charts)
             mine = [b for b in boxes if b.sheet is s]
@@ -956,7 +987,7 @@ class SheetsServer:
             "sheets": sheets,
         }
         if ss.named_ranges:
-            out["namedRanges"] = copy.deepcopy(ss.named_ranges)
+            out["namedRanges"] = proto3(ss.named_ranges)
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit"
         return out
 
@@ -996,7 +1027,7 @@ class SheetsServer:
             "userEnteredValue": {"formulaValue": formula} if formula else dict(ev),
             "effectiveValue": ev,
             "formattedValue": render(sheet, r, c, "FORMATTED_VALUE"),
-            "effectiveFormat": {**copy.deepcopy(_DEFAULT_FORMAT), **copy.deepcopy(fmt)},
+            "effectiveFormat": {**_DEFAULT_FORMAT, **fmt},
         }
         if fmt:
             out["userEnteredFormat"] = copy.deepcopy(fmt)
@@ -1135,7 +1166,7 @@ class SheetsServer:
             pr.setdefault("requestingUserCanEdit", True)
             pr.setdefault("editors", {"users": []})
         sheet.protected.append(pr)
-        return {"addProtectedRange": {"protectedRange": copy.deepcopy(pr)}}
+        return {"addProtectedRange": {"protectedRange": proto3(pr)}}
 
     def _delete_protected_range(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         pid = int(args.get("protectedRangeId", -1))
@@ -1151,7 +1182,7 @@ class SheetsServer:
         cell = args.get("cell", {})
         r0, r1, c0, c1 = box.clipped()
         if "userEnteredFormat" in cell:
-            box.sheet.formats.append((r0, r1, c0, c1, copy.deepcopy(cell["userEnteredFormat"])))
+            box.sheet.add_format(r0, r1, c0, c1, copy.deepcopy(cell["userEnteredFormat"]))
         if "userEnteredValue" in cell:
             for r in range(r0, r1):
                 for c in range(c0, c1):
@@ -1193,7 +1224,7 @@ class SheetsServer:
                 if "userEnteredValue" in fields or fields == "*":
                     self._put_entered(sheet, r, c, cell.get("userEnteredValue"))
                 if ("userEnteredFormat" in fields or fields == "*") and "userEnteredFormat" in cell:
-                    sheet.formats.append((r, r + 1, c, c + 1, copy.deepcopy(cell["userEnteredFormat"])))
+                    sheet.add_format(r, r + 1, c, c + 1, copy.deepcopy(cell["userEnteredFormat"]))
 
     def _add_chart(self, ss: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
         chart = copy.deepcopy(args.get("chart", {}))
@@ -1287,7 +1318,7 @@ class SheetsServer:
         nr = copy.deepcopy(args.get("namedRange", {}))
         nr.setdefault("namedRangeId", secrets.token_hex(6))
         ss.named_ranges.append(nr)
-        return {"addNamedRange": {"namedRange": copy.deepcopy(nr)}}
+        return {"addNamedRange": {"namedRange": proto3(nr)}}
 
     def _delete_named_range(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         ss.named_ranges = [n for n in ss.named_ranges if n.get("namedRangeId") != args.get("namedRangeId")]
@@ -1383,6 +1414,8 @@ class SheetsServer:
         if input_opt not in {"RAW", "USER_ENTERED"}:
             raise _bad("'valueInputOption' is required but not specified")
         values = self._check_values(data, where)
+        if box.r1 is not None and box.c1 is not None and (box.r1 - box.r0, box.c1 - box.c0) == (1, 1):
+            box = Box(box.sheet, box.r0, None, box.c0, None)  # one cell names where writing starts
         if data.get("majorDimension") == "COLUMNS":
             width = max((len(v) for v in values), default=0)
             values = [[col[r] if r < len(col) else None for col in values] for r in range(width)]
@@ -1425,7 +1458,7 @@ class SheetsServer:
                     stored = _num(stored)
                 sheet.put(r, c, None if stored == "" else stored, formula)
                 if fmt:
-                    sheet.formats.append((r, r + 1, c, c + 1, {"numberFormat": fmt}))
+                    sheet.add_format(r, r + 1, c, c + 1, {"numberFormat": fmt})
                 cells += 1
                 any_cell = True
                 touched_cols.add(c)
@@ -1464,7 +1497,7 @@ class SheetsServer:
         total = [r for r in responses if "updatedCells" in r]
         if total:
             out["totalUpdatedRows"] = sum(r["updatedRows"] for r in total)
-            out["totalUpdatedColumns"] = sum(r["updatedColumns"] for r in total)
+            out["totalUpdatedColumns"] = max(r["updatedColumns"] for r in total)
             out["totalUpdatedCells"] = sum(r["updatedCells"] for r in total)
             out["totalUpdatedSheets"] = len({r["updatedRange"].rpartition("!")[0] for r in total})
         out["responses"] = responses
