@@ -719,5 +719,53 @@ def demo_cmd(path: Path, customers: int, seed: int, today: datetime | None, as_j
     _emit(report, as_json)
 
 
+# ---------------------------------------------------------------- Google sign-in
+
+
+@cli.group("auth")
+def auth_group() -> None:
+    """Which Google identity sheet-crm uses for Google Sheets, and signing in."""
+
+
+@auth_group.command("status")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None, help="A service-account key.")
+@json_option
+def auth_status_cmd(key_file: str | None, as_json: bool) -> None:
+    """Show which Google identity will be used (never a token or key).
+
+    \b
+    Example:
+        sheet-crm auth status
+    """
+    from . import auth
+
+    identity = auth.status("auto", key_file)
+    if as_json:
+        out.print(json.dumps(identity.to_dict()), markup=False)
+    elif identity.kind == "none":
+        out.print(f"No Google identity: {identity.source}", markup=False)
+    else:
+        out.print(f"sheet-crm will use {identity.describe()}.", markup=False)
+        if identity.kind == "service-account":
+            out.print(f"Share each sheet with {identity.email} (Editor).", markup=False)
+    sys.exit(0 if identity.kind != "none" else 3)
+
+
+@auth_group.command("login")
+@click.option("--client-secrets", type=click.Path(dir_okay=False), default=None, help="OAuth client file.")
+@click.option("--no-browser", is_flag=True, help="Print the sign-in link instead of opening a browser.")
+def auth_login_cmd(client_secrets: str | None, no_browser: bool) -> None:
+    """Sign in with your own Google account; the token is kept in your config folder (mode 0600).
+
+    \b
+    Example:
+        sheet-crm auth login --client-secrets client_secret.json
+    """
+    from . import auth
+
+    identity = auth.login(client_secrets, open_browser=not no_browser)
+    out.print(f"Signed in. sheet-crm will use {identity.describe()}.", markup=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

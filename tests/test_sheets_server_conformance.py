@@ -155,7 +155,8 @@ def test_replay_recorded_google_traffic(capsys: pytest.CaptureFixture[str]) -> N
     out = {k: d for k, (r, d) in results.items() if r == "out-of-scope"}
     with capsys.disabled():
         print(
-            f"\nrecorded scenarios: {len(results)}; pass {len(passed)}, fail {len(failed)}, out of scope {len(out)}"
+            f"\nrecorded scenarios: {len(results)}; pass {len(passed)}, fail {len(failed)}, "
+            f"out of scope {len(out)}"
         )
         for k, d in sorted(out.items()):
             print(f"  out of scope  {k}: {d}")
