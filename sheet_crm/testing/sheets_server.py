@@ -653,7 +653,9 @@ def apply_mask(obj: Any, mask: dict[str, Any]) -> Any:
     out = {}
     for k, sub in mask.items():
         if k in obj:
-            out[k] = apply_mask(obj[k], sub)
+            kept = apply_mask(obj[k], sub)
+            if kept != {} or not sub:  # a message left empty by the mask is left out
+                out[k] = kept
     return out
 
 
@@ -834,7 +836,9 @@ class SheetsServer:
     def _reply(
         self, method: str, url: str, sent: bytes | None, status: int, payload: Any, extra: dict[str, str]
     ) -> tuple[int, bytes, dict[str, str]]:
-        data = b"" if payload is None else json.dumps(payload, indent=2).encode()
+        # compact JSON (Google pretty-prints; the parsed answer is the same, and the compact
+        # form keeps big benchmark answers fast to produce)
+        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         self.log.append(Logged(method, url, status, len(sent or b""), len(data)))
         return status, data, {"Content-Type": "application/json; charset=UTF-8", **extra}
 
@@ -955,6 +959,9 @@ class SheetsServer:
 
     def _resource(self, ss: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
         grid_data = query.get("includeGridData", ["false"])[0].lower() == "true"
+        mask = _parse_mask(query["fields"][0]) if "fields" in query else {}
+        cell_mask = mask.get("sheets", {}).get("data", {}).get("rowData", {}).get("values")
+        types_only = cell_mask == {"effectiveFormat": {"numberFormat": {"type": {}}}}
         ranges = query.get("ranges", [])
         boxes = [ss.parse_range(r) for r in ranges]
         sheets = []
@@ -970,7 +977,7 @@ class SheetsServer:
                 entry["charts"] = copy.deepcopy(s.charts)
             mine = [b for b in boxes if b.sheet is s]
             if grid_data and (mine or not ranges):
-                entry["data"] = [self._grid_data(b) for b in (mine or [Box(s, 0, None, 0, None)])]
+                entry["data"] = [self._grid_data(b, types_only) for b in (mine or [Box(s, 0, None, 0, None)])]
             if ranges and not mine and grid_data:
                 continue
             sheets.append(entry)
@@ -991,7 +998,7 @@ class SheetsServer:
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit"
         return out
 
-    def _grid_data(self, box: Box) -> dict[str, Any]:
+    def _grid_data(self, box: Box, types_only: bool = False) -> dict[str, Any]:
         r0, r1, c0, c1 = box.clipped()
         sheet = box.sheet
         r_end = min(r1, sheet.last_row())
@@ -1000,7 +1007,12 @@ class SheetsServer:
             values = []
             width = min(c1, len(sheet.cells[r]) if r < len(sheet.cells) else 0)
             for c in range(c0, width):
-                values.append(self._cell_data(sheet, r, c))
+                if types_only:  # the field mask asks only for number-format types
+                    nf = sheet.number_format(r, c) if sheet.get(r, c) is not None else None
+                    kind = nf.get("type") if nf else None
+                    values.append({"effectiveFormat": {"numberFormat": {"type": kind}}} if kind else {})
+                else:
+                    values.append(self._cell_data(sheet, r, c))
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
