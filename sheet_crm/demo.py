@@ -195,11 +195,11 @@ STREETS = (
     "Beech Grove",
     "Harbour Row",
 )
-# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx).
+# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx); only
+# ranges libphonenumber accepts as valid (0115 496 is not, nor is the 07700 900 mobile range).
 CITIES = (
     ("Leeds", "LS", "0113 496 "),
     ("Sheffield", "S", "0114 496 "),
-    ("Nottingham", "NG", "0115 496 "),
     ("Leicester", "LE", "0116 496 "),
     ("Bristol", "BS", "0117 496 "),
     ("Reading", "RG", "0118 496 "),
@@ -487,7 +487,7 @@ def _person(g: _Gen, first: str | None = None, last: str | None = None) -> dict[
             f"{area}{g.rng.randint(1, 20)} {g.rng.randint(1, 9)}{g.pick(letters)}{g.pick(letters)}"
         )
         c["Address"] = f"{g.rng.randint(1, 120)} {g.pick(STREETS)}"
-        number = g.number(MOBILE_PREFIX) if g.chance(0.65) else None
+        number = g.number(MOBILE_PREFIX) if g.chance(0.5) else None
         number = number or (g.number(landline) if g.chance(0.8) else None)
         if number:
             c["Phone"] = g.pick(_phone_formats(number)[:5]) if g.chance(0.35) else number
@@ -756,16 +756,17 @@ def _orders(
                 "Quantity": row["Quantity"],
             }
         )
+    # An order for someone no longer in Customers (a deleted row), named by email.
     ghost = {
         "Order ID": f"SO-{10001 + len(orders)}",
-        "Customer": "C-99999",
+        "Customer": "former.customer@example.com",
         "Date": today - timedelta(days=20),
         "Amount": 15.0,
         "Product": "Gift card",
         "Quantity": 1,
     }
     orders.append(ghost)
-    planted["order for unknown customer"].append("C-99999")
+    planted["order for unknown customer"].append(str(ghost["Customer"]))
     return orders, first_orders
 
 

@@ -462,6 +462,7 @@ _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
 _LAST_ROW = 1048576
 
 
@@ -687,11 +688,21 @@ def _num(x: float | None) -> str:
 
 
 def about_lines(spec: TemplateSpec) -> list[tuple[str, ...]]:
-    """The About tab as rows of text: how to use the workbook, then every tab and
-    every column with its type, help text and choices."""
+    """The About tab as rows of cells: a label in column A, the text in column B, and
+    for the table of columns, the type and choices in C and D::
+
+        A                     | B (wide, wrapped)                    | C         | D
+        Retail shop: your ... |                                      |           |
+                              | A shop or cafe with regulars ...     |           |
+        How to use it         |                                      |           |
+        1.                    | Replace the example rows ...         |           |
+        The Customers tab     | One row per customer ...             |           |
+        Column                | What to type                         | Type      | Choices
+        Email                 | One email address ...                | Email ... |
+    """
     lines: list[tuple[str, ...]] = [
         (f"{spec.title}: your customer workbook",),
-        (spec.description,),
+        ("", spec.description),
         (),
         ("How to use it",),
         ("1.", "Replace the example rows in Customers with your own customers: one row each."),
@@ -720,50 +731,46 @@ def about_lines(spec: TemplateSpec) -> list[tuple[str, ...]]:
         (),
     ]
     for tab in spec.tabs:
-        lines.append((f"The {tab.name} tab",))
-        lines.append((tab.about,))
-        lines.append(("Column", "Type", "What to type", "Choices"))
+        lines.append((f"The {tab.name} tab", tab.about))
+        lines.append(("Column", "What to type", "Type", "Choices"))
         for column in tab.columns:
-            lines.append((column.header, TYPE_LABELS[column.type], column.help, ", ".join(column.choices)))
+            lines.append((column.header, column.help, TYPE_LABELS[column.type], ", ".join(column.choices)))
         lines.append(())
     return lines
 
 
+_ABOUT_WIDTHS = (24, 90, 20, 40)
+
+
 def _write_about(book: XlWorkbook, spec: TemplateSpec) -> None:
-    """The About tab: headings in bold, paragraphs across the four columns (merged and
-    wrapped, with a row height to match), and one table row per column of each tab."""
+    """The About tab: bold headings, wrapped text in column B with a row height to fit
+    (no merged cells: sheet-crm's reader, and many owners, find them awkward)."""
     from openpyxl.worksheet.dimensions import RowDimension
 
-    widths = (24, 20, 80, 40)
     ws = book.create_sheet("About")
-    for letter, width in zip("ABCD", widths, strict=True):
+    # Printed, the About tab fits the page width (owners do print instructions).
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.orientation = "landscape"
+    for letter, width in zip("ABCD", _ABOUT_WIDTHS, strict=True):
         ws.column_dimensions[letter] = ColumnDimension(ws, index=letter, width=width)
     for n, line in enumerate(about_lines(spec), 1):
         cells: list[Any] = []
-        heading = n == 1 or (len(line) == 1 and (line[0] == "How to use it" or line[0].startswith("The ")))
-        table_head = len(line) == 4 and line[0] == "Column"
-        paragraph = len(line) == 1 and not heading
+        bold = line[:1] in (("How to use it",), ("Column",)) or (line[:1] and line[0].startswith("The "))
         for i, value in enumerate(line):
-            cell = WriteOnlyCell(ws, value=value)
+            cell = WriteOnlyCell(ws, value=value or None)
             if n == 1:
                 cell.font = _TITLE
-            elif heading or table_head:
+            elif bold and (i == 0 or line[0] == "Column"):
                 cell.font = _BOLD
-            if paragraph or i >= 1:
-                cell.alignment = _WRAP
+            cell.alignment = _WRAP if i >= 1 else _TOP
             cells.append(cell)
-        # Spreadsheets do not grow a merged row to fit its text, so give it a height.
-        span = None
-        if paragraph:
-            ws.merged_cells.add(f"A{n}:D{n}")
-            span = sum(widths)
-        elif len(line) == 2:
-            ws.merged_cells.add(f"B{n}:D{n}")
-            span = sum(widths[1:])
-        if span:
-            lines = -(-len(line[-1]) // int(span * 0.9))
-            if lines > 1:
-                ws.row_dimensions[n] = RowDimension(ws, index=n, ht=15 * lines)
+        if len(line) > 1:
+            # Rough fit: about 1.1 characters per unit of column width at the default font.
+            rows_needed = -(-len(line[1]) // int(_ABOUT_WIDTHS[1] * 1.1))
+            if rows_needed > 1:
+                ws.row_dimensions[n] = RowDimension(ws, index=n, ht=15 * rows_needed)
         ws.append(cells)
 
 

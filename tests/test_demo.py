@@ -83,7 +83,7 @@ def test_demo_reads_back_as_records(grids: dict[str, list[list]]) -> None:
     assert len(records.customers) == N
     resolved = [o for o in records.orders if o.customer_id]
     assert len(resolved) >= 0.95 * len(records.orders)
-    assert any(not o.customer_id for o in records.orders)  # the order for C-99999
+    assert any(not o.customer_id for o in records.orders)  # the order for a deleted customer
     assert records.interactions and all(i.customer_id for i in records.interactions)
 
 
