@@ -220,6 +220,55 @@ STREETS = [
     "chapel",
     "albert",
 ]
+SYLLABLES_A = [
+    "ash",
+    "brock",
+    "carl",
+    "dun",
+    "elm",
+    "fair",
+    "glen",
+    "hart",
+    "kings",
+    "lang",
+    "mar",
+    "north",
+    "oak",
+    "pem",
+    "ray",
+    "stan",
+    "thorn",
+    "wal",
+    "west",
+    "whit",
+    "win",
+    "york",
+    "bel",
+    "cran",
+]
+SYLLABLES_B = [
+    "ford",
+    "ley",
+    "ton",
+    "wood",
+    "field",
+    "by",
+    "well",
+    "dale",
+    "worth",
+    "ham",
+    "more",
+    "ridge",
+    "combe",
+    "bury",
+    "stead",
+    "wick",
+    "croft",
+    "hurst",
+    "brook",
+    "den",
+]
+UNIT_LETTERS = [a + b for a in "ABDEFGH" for b in "JLNPQRSTUW"]
 KINDS = ("Street", "St", "Road", "Rd", "Lane", "Avenue", "Close")
 
 
@@ -236,8 +285,12 @@ def generate_contacts(n: int, dup_share: float = 0.1, seed: int = 1) -> tuple[li
     rng = random.Random(seed)
     originals = int(n * (1 - dup_share))
     rows: list[dict[str, str]] = []
+    # Surnames: the common ones half the time, else made-up ones (Ashford, Brockley...)
+    # so that names repeat about as often as in a real list of 100k people.
+    made_up = [a + b for a in SYLLABLES_A for b in SYLLABLES_B]
     for k in range(originals):
-        f, la = rng.choice(FIRST), rng.choice(LAST)
+        f = rng.choice(FIRST)
+        la = rng.choice(LAST) if rng.random() < 0.5 else rng.choice(made_up)
         rows.append(
             {
                 "key": f"C{k}",
@@ -247,7 +300,7 @@ def generate_contacts(n: int, dup_share: float = 0.1, seed: int = 1) -> tuple[li
                 "phone": f"+4477009{k:05d}",
                 "address": f"{rng.randint(1, 300)} {rng.choice(STREETS).title()} {rng.choice(KINDS)}",
                 "city": rng.choice(("Leeds", "York", "Bath", "Hull", "Derby", "Ely", "Wells")),
-                "postcode": f"LS{rng.randint(1, 30)} {rng.randint(1, 9)}AB",
+                "postcode": f"LS{rng.randint(1, 99)} {rng.randint(1, 9)}{rng.choice(UNIT_LETTERS)}",
             }
         )
     nick = {"robert": "Bob", "william": "Bill", "elizabeth": "Liz", "james": "Jim", "michael": "Mike"}

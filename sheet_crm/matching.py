@@ -567,6 +567,43 @@ class Columns:
         self.fields = list(fields)
         self.values = {f: _column(entities, f) for f in set(self.fields) | {"first", "last"}}
         self.present = {f: np.array([bool(v) for v in col]) for f, col in self.values.items()}
+        # First names as small integers, the nickname pairs among them, first letters,
+        # lengths and sounds: lets ``compare`` test nicknames, initials and sound-alikes
+        # for a million pairs without a Python loop per pair.
+        names = sorted({e.first for e in entities} | {e.last for e in entities})
+        self.name_id = {name: i for i, name in enumerate(names)}
+        present = set(names)
+        size = max(len(names), 1)
+        nick_codes = [
+            self.name_id[a] * size + self.name_id[b]
+            for a in {e.first for e in entities}
+            if len(a) >= 2
+            for b in name_variants(a) & present
+            if b != a
+        ]
+        self.nick_codes = np.unique(
+            np.array(nick_codes + [b % size * size + b // size for b in nick_codes], np.int64)
+        )
+        self.size = size
+        self.ids = {
+            f: np.array([self.name_id[getattr(e, f)] for e in entities], np.int64) for f in ("first", "last")
+        }
+        self.lengths = {
+            f: np.array([len(getattr(e, f)) for e in entities], np.int32) for f in ("first", "last")
+        }
+        self.initial = {
+            f: np.array([getattr(e, f)[:1] for e in entities], dtype=object) for f in ("first", "last")
+        }
+        self._lengths: dict[str, np.ndarray] = {}
+        self.sound = {
+            f: np.array([_phonetic(getattr(e, f)) for e in entities], dtype=object) for f in ("first", "last")
+        }
+
+    def lengths_of(self, f: str) -> np.ndarray:
+        """Lengths of one field's values (a one-typo code must be 3+ characters)."""
+        if f not in self._lengths:
+            self._lengths[f] = np.array([len(v) for v in self.values[f]], dtype=np.int32)
+        return self._lengths[f]
 
 
 def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
@@ -585,15 +622,17 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
     swapped = all_four & (fl >= 0.8) & (lf >= 0.8) & ((fl + lf) > (ff + ll) + 0.15)
     first_sim = np.where(swapped, fl, ff)
     last_sim = np.where(swapped, lf, ll)
-    nick = np.zeros(k, dtype=bool)
-    initial = np.zeros(k, dtype=bool)
     both_first = p["first"][left] & p["first"][right]
-    for idx in np.nonzero(both_first & ~swapped & (first_sim < 0.92))[0]:
-        a, b = fa[idx], fb[idx]
-        if is_initial_of(a, b):
-            initial[idx] = True
-        elif is_nickname(a, b):
-            nick[idx] = True
+    # Which columns of the right-hand record are compared with the left first name.
+    other = np.where(swapped, 1, 0)
+    right_first_id = np.where(other == 1, cols.ids["last"][right], cols.ids["first"][right])
+    codes = cols.ids["first"][left] * cols.size + right_first_id
+    nick = both_first & ~swapped & (first_sim < 0.92) & np.isin(codes, cols.nick_codes)
+    len_a = cols.lengths["first"][left]
+    len_b = cols.lengths["first"][right]
+    same_letter = cols.initial["first"][left] == cols.initial["first"][right]
+    initial = both_first & ~swapped & (first_sim < 1) & same_letter & ((len_a == 1) | (len_b == 1))
+    nick &= ~initial
     first_lv = np.select(
         [first_sim >= 0.9999, (first_sim >= 0.92) | nick, (first_sim >= 0.8) | initial], [3, 2, 1], 0
     )
@@ -603,10 +642,8 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
     # Clearly different first names: not a typo (Jaro-Winkler below .8), not a
     # nickname or initial, and not sound-alikes (Catherine / Kathryn).
     different = first_known & (first_sim < 0.8) & ~nick & ~initial
-    for idx in np.nonzero(different)[0]:
-        a, b = (fa[idx], lb[idx]) if swapped[idx] else (fa[idx], fb[idx])
-        if first_sim[idx] >= 0.7 and _phonetic(a) == _phonetic(b):
-            different[idx] = False
+    sound_b = np.where(swapped, cols.sound["last"][right], cols.sound["first"][right])
+    different &= ~((first_sim >= 0.7) & (cols.sound["first"][left] == sound_b))
     for f_i, f in enumerate(cols.fields):
         kind = FIELDS[f][0]
         if f == "first":
@@ -622,7 +659,7 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
             lv = np.select([d == 0, d <= 1], [2, 1], 0)
         elif kind == "code":
             d = _sim(a, b, OSA.distance)
-            lens = np.array([len(x) for x in a], dtype=np.int32) if k else np.zeros(0, np.int32)
+            lens = cols.lengths_of(f)[left]
             lv = np.select([d == 0, (d <= 1) & (lens >= 3)], [2, 1], 0)
         else:
             s = np.maximum(_sim(a, b, fuzz.ratio), _sim(a, b, fuzz.token_sort_ratio)) / 100.0
@@ -809,8 +846,10 @@ def cluster(
         r = ds.find(x)
         if r in components:
             components[r].append(x)
+    # Only pairs that could matter inside a group: the rest count as 0.
+    relevant = probabilities >= min(keep_together, link)
     known: dict[tuple[int, int], float] = {
-        (int(i), int(j)): float(p) for (i, j), p in zip(pairs, probabilities, strict=True)
+        (int(i), int(j)): float(p) for (i, j), p in zip(pairs[relevant], probabilities[relevant], strict=True)
     }
     # Score every pair inside each component that blocking did not produce.
     missing: list[tuple[int, int]] = []
@@ -895,7 +934,7 @@ def find_duplicates(
     keep_together: float = 0.2,
     block_cap: int = 40,
     window: int = 8,
-    random_sample: int = 50_000,
+    random_sample: int = 20_000,
     first_names_must_agree: bool = True,
 ) -> MatchResult:
     """Clusters of records that are probably the same person (see the module docstring)."""
