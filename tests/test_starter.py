@@ -296,14 +296,27 @@ def test_a_minimal_custom_spec_builds(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "_base.toml").write_text(GOOD_BASE)
     (tmp_path / "tiny.toml").write_text(
         'name = "tiny"\ntitle = "Tiny"\ndescription = "Just emails."\nextends = "_base"\n'
-        '[[tabs]]\nname = "Customers"\n[[tabs.rows]]\nEmail = "a@example.com"\n"Email opt-in" = "yes"\n'
+        '[[tabs]]\nname = "Customers"\n[[tabs.rows]]\n'
+        'Email = \'=HYPERLINK("http://x")\'\n"Email opt-in" = "yes"\n'
         '[[tabs]]\nname = "Settings"\n[[tabs.rows]]\nSetting = "Business name"\nValue = "Tiny Ltd"\n'
     )
     monkeypatch.setenv(starter.TEMPLATES_ENV, str(tmp_path))
     assert [t.name for t in starter.list_templates()] == ["tiny"]
     grids = read_grids(starter.build_workbook("tiny", tmp_path / "tiny.xlsx"))
-    assert grids["Customers"] == [["Email", "Email opt-in"], ["a@example.com", "yes"]]
+    assert grids["Customers"] == [["Email", "Email opt-in"], ['=HYPERLINK("http://x")', "yes"]]
     assert grids["Settings"][1] == ["Business name", "Tiny Ltd"]
+    # Text that looks like a formula is written as text, never as a formula.
+    cell = openpyxl.load_workbook(tmp_path / "tiny.xlsx")["Customers"]["A2"]
+    assert cell.data_type == "s"
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_settings_tab_explains_each_setting(name: str, tmp_path: Path) -> None:
+    rows = read_grids(build_template(name, tmp_path))["Settings"]
+    assert rows[0] == ["Setting", "Value", "What it does"]
+    explained = {r[0]: r[2] for r in rows[1:]}
+    assert explained["Quiet hours"] == Settings.model_fields["quiet_hours"].description
+    assert all(explained.values()), "a setting with no explanation"
 
 
 def test_customer_fields_in_templates_are_model_fields() -> None:
