@@ -717,3 +717,18 @@ def test_api_run_writes_the_outreach_tab() -> None:
     tab = backend.sheets["Outreach"]
     assert tab[1][: len(HEADERS)] == HEADERS
     assert {r[1] for r in tab[2:]} >= {"C-1", "C-2"}
+
+
+def test_leap_day_birthdays_are_on_28_february_in_common_years() -> None:
+    grid = sheets([customer("C-1", "Ann", birthday="1992-02-29")])
+    ctx = make_ctx(grid)
+    ctx.today = date(2027, 2, 25)
+    row = drafts(run(ctx))["C-1"]
+    assert "birthday on 28 February 2027, in 3 days" in row["Why"]
+    assert row["Draft ID"] == draft_id("C-1", "birthday", "2027")
+
+
+def test_birthday_across_the_new_year() -> None:
+    ctx = make_ctx(sheets([customer("C-1", "Ann", birthday="1980-01-02")]))
+    ctx.today = date(2026, 12, 30)
+    assert "in 3 days" in drafts(run(ctx))["C-1"]["Why"]
