@@ -732,3 +732,53 @@ def test_birthday_across_the_new_year() -> None:
     ctx = make_ctx(sheets([customer("C-1", "Ann", birthday="1980-01-02")]))
     ctx.today = date(2026, 12, 30)
     assert "in 3 days" in drafts(run(ctx))["C-1"]["Why"]
+
+
+def test_contact_details_validation_marked_unusable_are_not_used() -> None:
+    """After the validate step: only its normalised email and phone count, and a
+    field it marked invalid is never used."""
+    grid = _due(channel="sms", sms_opt_in="yes", phone="07911 123456")
+    ctx = make_ctx(grid)
+    ctx.results["validate"] = None
+    c = ctx.records.customers[0]
+    c.email_normalized, c.phone_e164, c.phone_type = "c-1@example.com", "+447911123456", "mobile"
+    c.invalid.add("phone")
+    row = drafts(run(ctx))["C-1"]
+    assert (row["Channel"], row["To"]) == ("email", "c-1@example.com")
+    assert "prefers SMS, but no valid phone number" in row["Why"]
+    c.invalid.add("email")
+    assert drafts(run(make_ctx_like(ctx))) == {}
+
+
+def make_ctx_like(ctx: Context) -> Context:
+    """The same records and settings, fresh findings."""
+    fresh = Context(ctx.workbook, ctx.records, ctx.settings, ctx.today, ctx.now, FindingList())
+    fresh.results.update(ctx.results)
+    return fresh
+
+
+def test_starter_templates_render_for_a_customer_with_blank_cells() -> None:
+    """The Templates rows shipped in sheet_templates/_base.toml, used as an owner's
+    Templates tab: every trigger drafts without a template finding."""
+    import tomllib
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent.parent / "sheet_templates" / "_base.toml"
+    if not base.exists():
+        pytest.skip("sheet_templates/_base.toml is not there yet")
+    spec = tomllib.loads(base.read_text(encoding="utf-8"))
+    tab = next(t for t in spec["tabs"] if t["name"] == "Templates")
+    rows = [[r.get("Name"), r.get("Channel"), r.get("Subject"), r.get("Body"), None] for r in tab["rows"]]
+    grid = sheets(
+        [
+            customer("C-1", "", birthday="1980-11-25"),
+            customer("C-2", "Bob", channel="sms", sms_opt_in="yes", phone="07911 123456"),
+        ],
+        orders=[["O-1", "C-2", "2026-11-20", 5, "Tea"]],
+        templates=rows,
+    )
+    ctx = make_ctx(grid, settings={"sender_name": ""})
+    got = drafts(run(ctx))
+    assert [f.code for f in ctx.findings if f.code.startswith("template")] == []
+    assert got["C-1"]["Message"].startswith("Hi there,")
+    assert got["C-2"]["Channel"] == "sms" and got["C-2"]["Message"].startswith("Hi Bob,")

@@ -638,7 +638,8 @@ class _Channels:
             if c.email_opt_in is not True:
                 return _Reach(why_not="no email consent")
             address = c.email_normalized if self.validated else c.email.strip()
-            if not address or (not self.validated and not _EMAIL_RE.match(address)):
+            bad = "email" in c.invalid or (not self.validated and not _EMAIL_RE.match(address))
+            if not address or bad:
                 return _Reach(why_not="no valid email address")
             return _Reach(address)
         if channel == "sms":
@@ -667,6 +668,8 @@ class _Channels:
     def _phone(self, c: Customer) -> tuple[str, str]:
         """(number, mobile | landline | ""): from validation when it ran, otherwise
         read here with phonenumbers."""
+        if "phone" in c.invalid:
+            return "", ""
         if self.validated:
             return c.phone_e164, c.phone_type
         if not c.phone.strip():
