@@ -19,7 +19,7 @@ from . import __version__
 from .backends.base import Backend, open_backend
 from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings
-from .errors import UsageError
+from .errors import UsageError, WorkbookChanged
 from .findings import Finding, FindingList, Severity
 from .model import Records, build_records
 from .render import issues_tab
@@ -48,7 +48,9 @@ RUNS_HEADERS = [
     "Tabs written",
     "Cells edited",
     "Rows appended",
+    "Changes",
     "sheet-crm version",
+    "Content hash",
 ]
 
 Progress = Callable[[str], None]
@@ -138,6 +140,9 @@ def read_workbook(target: str | Path | Backend, **backend_options: Any) -> tuple
     return backend, backend.read()
 
 
+RECOMPUTE_ATTEMPTS = 3  # reads+computes when the owner keeps editing during a run
+
+
 def run(
     target: str | Path | Backend,
     steps: Sequence[str],
@@ -159,24 +164,74 @@ def run(
     written. With ``dry_run`` nothing is written and the report says what would be.
     With ``incremental`` (what ``sync`` does), a run whose inputs hash the same as the
     last run's (see ``changes.content_hash``) writes nothing unless ``force``.
+    When the owner edits the workbook between our read and our write, the backend
+    refuses to write (``WorkbookChanged``) and the run reads and computes again, up to
+    ``RECOMPUTE_ATTEMPTS`` times, before giving up with nothing written.
     """
     note = progress or (lambda _msg: None)
-    started = now or datetime.now()
-    today = today or started.date()
-    t0 = time.perf_counter()
     try:
         order = plan_steps(steps)
     except KeyError as exc:
         raise UsageError(f"There is no step called {exc}.", f"Use one of: {', '.join(STEPS)}.") from None
-    note("Reading the workbook")
-    backend, workbook = read_workbook(target, **dict(backend_options or {}))
+    backend = target if isinstance(target, Backend) else open_backend(target, **dict(backend_options or {}))
+    for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
+        note("Reading the workbook")
+        report, version = _compute(
+            backend,
+            steps,
+            order,
+            today=today,
+            now=now,
+            dry_run=dry_run,
+            options=options,
+            settings=settings,
+            command=command,
+            note=note,
+            incremental=incremental,
+            force=force,
+        )
+        if dry_run or report.unchanged:
+            return report
+        note("Writing the workbook")
+        try:
+            report.written = backend.write(report.plan, expected_version=version)
+        except WorkbookChanged:
+            if attempt == RECOMPUTE_ATTEMPTS:
+                raise
+            note("The workbook changed while sheet-crm was working; reading it again")
+            continue
+        return report
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _compute(
+    backend: Backend,
+    steps: Sequence[str],
+    order: list[str],
+    *,
+    today: date | None,
+    now: datetime | None,
+    dry_run: bool,
+    options: Mapping[str, Any] | None,
+    settings: Mapping[str, Any] | None,
+    command: str,
+    note: Progress,
+    incremental: bool,
+    force: bool,
+) -> tuple[RunReport, str]:
+    """One read and the steps: the report (not yet written) and the version read."""
+    started = now or datetime.now()
+    today = today or started.date()
+    t0 = time.perf_counter()
+    workbook = backend.read()
     digest = content_hash(workbook, today, order)
     findings = FindingList()
     findings.extend(workbook.findings.items)
     cfg, _origin = load_settings(workbook, settings, findings=findings)
     records = build_records(workbook, cfg, findings)
     if incremental and not force and digest == last_run_value(workbook, "Content hash"):
-        return RunReport(
+        finished = datetime.now() if now is None else now
+        report = RunReport(
             backend.label,
             order,
             list(findings.items),
@@ -185,11 +240,12 @@ def run(
             None,
             dry_run,
             started,
-            datetime.now() if now is None else now,
+            finished,
             cfg,
             records,
             unchanged=True,
         )
+        return report, workbook.version
     ctx = Context(
         workbook, records, cfg, today, started, findings, dict(options or {}), requested=frozenset(steps)
     )
@@ -222,17 +278,13 @@ def run(
             digest,
         )
     )
-    written: WriteReport | None = None
-    if not dry_run:
-        note("Writing the workbook")
-        written = backend.write(plan, expected_version=workbook.version)
-    return RunReport(
+    report = RunReport(
         backend.label,
         order,
         list(findings.items),
         outputs,
         plan,
-        written,
+        None,
         dry_run,
         started,
         finished,
@@ -240,6 +292,7 @@ def run(
         records,
         changes,
     )
+    return report, workbook.version
 
 
 def runs_tab(

@@ -8,26 +8,39 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from . import __version__
-from .workbook import TOOL_TABS, Table, ToolTab, Workbook, header_key
+from .workbook import TOOL_TABS, Table, ToolTab, Workbook, header_key, previous_decisions
 
-# Tool tabs whose owner columns (decisions) are inputs of the next run.
-DECISION_TABS = ("Duplicates", "Outreach")
+
+def decision_tabs() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Tool tabs whose owner columns (decisions) are inputs of the next run:
+    tab -> (key columns, decision columns), as the steps that write them define them."""
+    from .steps import dedupe, outreach
+
+    return {
+        "Duplicates": (dedupe.KEY_COLUMNS, dedupe.DECISION_COLUMNS),
+        "Outreach": (outreach.KEY_COLUMNS, outreach.DECISIONS),
+    }
 
 
 def content_hash(workbook: Workbook, today: date, steps: Sequence[str]) -> str:
-    """A hash of everything a run reads: the owner tabs, the tool tabs that hold the
-    owner's decisions, the date and the sheet-crm version. Equal hashes mean a run
-    would write the same results."""
+    """A hash of everything a run reads: the owner tabs, the owner's decisions in the
+    tool tabs, the date and the sheet-crm version. Equal hashes mean a run would write
+    the same results. (Blank decisions count as none, so the tabs a first run creates
+    do not make the second run look changed.)"""
     h = hashlib.sha256()
     h.update(f"{__version__}|{today.isoformat()}|{','.join(steps)}".encode())
     for name in sorted(workbook.tables):
-        if name in TOOL_TABS and name not in DECISION_TABS:
+        if name in TOOL_TABS:
             continue
         table = workbook.tables[name]
         h.update(b"\x00tab\x00" + name.encode())
         h.update(repr(table.headers).encode())
         for row in table.rows:
             h.update(repr((row.number, row.values)).encode())
+    for name, (keys, decisions) in decision_tabs().items():
+        chosen = previous_decisions(workbook, name, keys, decisions)
+        h.update(b"\x00decisions\x00" + name.encode())
+        h.update(repr(sorted((k, sorted(v.items())) for k, v in chosen.items())).encode())
     return h.hexdigest()[:32]
 
 
