@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any
 
 from .workbook import Cell, CellError, NoCachedValue, is_blank
 
@@ -529,9 +530,9 @@ def check_phone(raw: str, region: str) -> PhoneCheck:
             return PhoneCheck("", problem="too-long")
         return PhoneCheck("", problem="invalid")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    # number_type is UNKNOWN exactly when the number is not valid for its region
-    # (that is how is_valid_number decides), so one call answers both questions.
-    kind = phonenumbers.number_type(number)
+    # The type is UNKNOWN exactly when the number is not valid for its region (that is
+    # how is_valid_number decides), so one call answers both questions.
+    kind = _number_type(number, region)
     if kind == PhoneNumberType.UNKNOWN:
         reason = phonenumbers.is_possible_number_with_reason(number)
         if reason in (ValidationResult.TOO_SHORT, ValidationResult.INVALID_LENGTH):
@@ -541,6 +542,30 @@ def check_phone(raw: str, region: str) -> PhoneCheck:
         return PhoneCheck("", problem="invalid", possible=e164)
     name = {PhoneNumberType.MOBILE: "mobile", PhoneNumberType.FIXED_LINE: "landline"}.get(kind, "")
     return PhoneCheck(e164, name)
+
+
+def _number_type(number: Any, region: str) -> int:
+    """``phonenumbers.number_type``, faster for the common case. number_type first
+    finds the number's region by trying each region of its country code (GB, GG, IM,
+    JE for +44), matching every pattern of each: half the cost of validation. When the
+    number has the country code of ``region`` and ``region`` is the main region of that
+    code (the one tried first), matching against ``region`` alone gives the same answer;
+    anything else, or a phonenumbers without the helper, takes the public path."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    helper = getattr(phonenumbers.phonenumberutil, "_number_type_helper", None)
+    if (
+        helper is not None
+        and region
+        and phonenumbers.region_code_for_country_code(number.country_code) == region
+    ):
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is not None:
+            kind = helper(phonenumbers.national_significant_number(number), metadata)
+            if kind != PhoneNumberType.UNKNOWN:
+                return int(kind)
+    return int(phonenumbers.number_type(number))
 
 
 def normalize_phone(value: Cell, region: str = "GB") -> str:

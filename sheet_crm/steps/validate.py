@@ -45,6 +45,7 @@ carries the blank as read, so the backend leaves alone a cell typed in meanwhile
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -377,6 +378,19 @@ class ValidationResult:
 
 
 def run(ctx: Context) -> StepOutput:
+    # The workbook's records are millions of long-lived objects; with the cyclic garbage
+    # collector on, every burst of new findings makes it walk all of them again (it
+    # doubled the time on 100k customers and 1M orders). Nothing here makes cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(ctx)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(ctx: Context) -> StepOutput:
     records = ctx.records
     require_columns(ctx)
     v = _Validator(ctx)
