@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from . import __version__
 from .workbook import TOOL_TABS, Table, ToolTab, Workbook, header_key, previous_decisions
@@ -36,12 +36,32 @@ def content_hash(workbook: Workbook, today: date, steps: Sequence[str]) -> str:
         h.update(b"\x00tab\x00" + name.encode())
         h.update(repr(table.headers).encode())
         for row in table.rows:
-            h.update(repr((row.number, row.values)).encode())
+            h.update(repr((row.number, [_canon(v) for v in row.values])).encode())
     for name, (keys, decisions) in decision_tabs().items():
         chosen = previous_decisions(workbook, name, keys, decisions)
         h.update(b"\x00decisions\x00" + name.encode())
-        h.update(repr(sorted((k, sorted(v.items())) for k, v in chosen.items())).encode())
+        h.update(
+            repr(
+                sorted((k, sorted((c, _canon(x)) for c, x in v.items())) for k, v in chosen.items())
+            ).encode()
+        )
     return h.hexdigest()[:32]
+
+
+def _canon(value: object) -> str:
+    """The same cell gives the same text whichever backend read it (``120`` from one,
+    ``120.0`` from another; a date or its midnight datetime)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return f"{type(value).__name__}:{value}" if not isinstance(value, int | float | str) else str(value)
 
 
 def last_run_value(workbook: Workbook, header: str) -> str:
