@@ -23,9 +23,10 @@ them. The pipeline:
    different people into one cluster (complete linkage at a lower threshold).
 
 Business rule on top of the statistics: two records whose first names clearly differ
-(not a typo, nickname or initial) are never a match, whatever else they share. This
-is what keeps two colleagues at one company (same phone, same address) or two
-people in one household apart.
+(not a typo, nickname, initial or sound-alike) are never a match when they name the
+same company (colleagues share the company's phone and address) or when both have an
+email and the emails differ (two people in one household). Elsewhere the estimated
+weights decide; a different first name counts strongly against there anyway.
 """
 
 from __future__ import annotations
@@ -532,7 +533,9 @@ class Comparison:
     swapped: np.ndarray  # bool: first/last names matched crosswise
     nickname: np.ndarray  # bool: first names are a nickname pair
     first_sim: np.ndarray  # float: Jaro-Winkler of the first names as compared
-    different_people: np.ndarray  # bool: first names clearly differ (business rule)
+    different_people: np.ndarray  # bool: kept apart by the business rule (see ``_keep_apart``)
+    keep_apart: np.ndarray  # int8: 0, or the ``KEEP_APART`` code saying why
+    first_names_differ: np.ndarray  # bool: clearly different first names (kept apart or not)
 
 
 def used_fields(entities: Sequence[Entity]) -> list[str]:
@@ -641,9 +644,10 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
     first_known = np.where(swapped, all_four, both_first)
     # Clearly different first names: not a typo (Jaro-Winkler below .8), not a
     # nickname or initial, and not sound-alikes (Catherine / Kathryn).
-    different = first_known & (first_sim < 0.8) & ~nick & ~initial
+    names_differ = first_known & (first_sim < 0.8) & ~nick & ~initial
     sound_b = np.where(swapped, cols.sound["last"][right], cols.sound["first"][right])
-    different &= ~((first_sim >= 0.7) & (cols.sound["first"][left] == sound_b))
+    names_differ &= ~((first_sim >= 0.7) & (cols.sound["first"][left] == sound_b))
+    same_id = np.zeros(k, dtype=bool)
     for f_i, f in enumerate(cols.fields):
         kind = FIELDS[f][0]
         if f == "first":
@@ -666,10 +670,55 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
             lv = np.select([s >= 0.9999, s >= 0.9, s >= 0.75], [3, 2, 1], 0)
         levels[:, f_i] = np.where(known, lv, -1)
         if f in ("birth", "ident"):
-            # The same date of birth or ID number outweighs a different first name
-            # (a nickname the list does not know, a name typed in the wrong column).
-            different &= ~(known & (lv == 2))
-    return Comparison(list(cols.fields), levels, swapped, nick, first_sim, different)
+            same_id |= known & (lv == 2)
+    keep_apart = _keep_apart(cols.fields, levels, names_differ, same_id)
+    return Comparison(
+        list(cols.fields),
+        levels,
+        swapped,
+        nick,
+        first_sim,
+        keep_apart > 0,
+        keep_apart,
+        names_differ & ~same_id,
+    )
+
+
+def _keep_apart(
+    fields: list[str], levels: np.ndarray, names_differ: np.ndarray, same_id: np.ndarray
+) -> np.ndarray:
+    """Which pairs the business rule keeps apart, and why (``KEEP_APART`` codes).
+
+    A clearly different first name is only decisive where a shared phone and address
+    say nothing about being one person:
+
+    - the same company on both records (B2B): colleagues share the switchboard and
+      the office address;
+    - both records have an email and the emails differ: two people in one household
+      (or one office) each with their own address.
+
+    Anywhere else (a private contact without emails, say) the EM weights decide, and
+    a different first name already counts strongly against there. The same date of
+    birth or ID number overrides the rule (a nickname the list does not know, a name
+    typed in the wrong column)."""
+    k = len(levels)
+    out = np.zeros(k, dtype=np.int8)
+    if k == 0:
+        return out
+    col = {f: i for i, f in enumerate(fields)}
+    company = levels[:, col["company"]] if "company" in col else np.full(k, -1, np.int8)
+    email = levels[:, col["email"]] if "email" in col else np.full(k, -1, np.int8)
+    out[names_differ & (email == 0)] = 2
+    out[names_differ & (company >= 2)] = 1
+    out[same_id] = 0
+    return out
+
+
+# Why a pair was kept apart (``Comparison.keep_apart``), as said in the reasons.
+KEEP_APART = {
+    1: "are different people at one company (first names differ)",
+    2: "are different people (first names and emails differ)",
+}
 
 
 # ---------------------------------------------------------------- weights (EM)
@@ -778,7 +827,7 @@ class Scorer:
     cols: Columns
     model: Model
     cannot_link: frozenset[tuple[int, int]] = frozenset()
-    first_names_must_agree: bool = True
+    keep_apart_rule: bool = True
 
     def score(self, pairs: np.ndarray, comparison: Comparison | None = None) -> tuple[np.ndarray, Comparison]:
         """Match probability of each pair (``comparison`` reused when already computed)."""
@@ -788,7 +837,7 @@ class Scorer:
         if len(pairs) == 0:
             return np.zeros(0), comparison
         p = self.model.probability(comparison.levels)
-        if self.first_names_must_agree:
+        if self.keep_apart_rule:
             p = np.where(comparison.different_people, np.minimum(p, 0.001), p)
         if self.cannot_link:
             banned = np.array([(int(i), int(j)) in self.cannot_link for i, j in pairs], dtype=bool)
@@ -935,7 +984,7 @@ def find_duplicates(
     block_cap: int = 40,
     window: int = 8,
     random_sample: int = 20_000,
-    first_names_must_agree: bool = True,
+    keep_apart_rule: bool = True,
 ) -> MatchResult:
     """Clusters of records that are probably the same person (see the module docstring)."""
     n = len(entities)
@@ -945,11 +994,12 @@ def find_duplicates(
     comparison = compare(cols, pairs)
     sample = random_pairs(n, min(random_sample, max(0, n * (n - 1) // 2)))
     random_comparison = compare(cols, sample) if len(sample) else None
-    if not first_names_must_agree:
+    if not keep_apart_rule:
         comparison.different_people[:] = False
+        comparison.keep_apart[:] = 0
     model = fit(comparison, random_comparison)
     banned = frozenset((min(a, b), max(a, b)) for a, b in cannot_link)
-    scorer = Scorer(cols, model, banned, first_names_must_agree)
+    scorer = Scorer(cols, model, banned, keep_apart_rule)
     p, _ = scorer.score(pairs, comparison)
     clusters, within = cluster(n, pairs, p, scorer, link=link, keep_together=keep_together)
     return MatchResult(entities, clusters, within, model, scorer, candidates=len(pairs))
@@ -973,7 +1023,7 @@ def explain(a: Entity, b: Entity, comparison: Comparison, row: int = 0) -> list[
     name_b = b.display_name or f"{b.first} {b.last}".strip()
     fl, ll = levels.get("first", -1), levels.get("last", -1)
     if bool(comparison.different_people[row]):
-        differ.append(f"'{name_a}' / '{name_b}' are different people (first names differ)")
+        differ.append(f"'{name_a}' / '{name_b}' {KEEP_APART[int(comparison.keep_apart[row])]}")
     elif bool(comparison.nickname[row]):
         close.append(f"'{name_a}' / '{name_b}' is a nickname match")
     elif bool(comparison.swapped[row]):

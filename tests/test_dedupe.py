@@ -227,6 +227,25 @@ def test_auto_merge_only_with_the_option() -> None:
     assert all("merged automatically" in n for n in notes)
 
 
+def test_a_household_is_only_proposed_never_auto_merged() -> None:
+    # Spouses with no emails, one surname, address and landline: the statistics may
+    # call them one person, but different first names always wait for the owner.
+    grid = sheets()
+    grid["Customers"] += [
+        ["C-00008", "John", "Walker", "", "", "0113 496 0123", "4 Elm Close", "Leeds", "LS6 2QT"],
+        ["C-00009", "Mary", "Walker", "", "", "0113 496 0123", "4 Elm Close", "Leeds", "LS6 2QT"],
+    ]
+    backend = MemoryBackend(grid)
+    report = run(backend, auto_merge_above=0.0)
+    merged = report.outputs["dedupe"].data["merged"]
+    assert report.outputs["dedupe"].counts["merged"] == 2
+    assert all({"C-00008", "C-00009"}.isdisjoint([m["survivor"], *m["merged"]]) for m in merged)
+    # Proposed for the owner to decide, with the difference spelt out.
+    assert sorted(["C-00008", "C-00009"]) in [sorted(g) for g in groups(backend).values()]
+    rows = {r["Customer ID"]: r for r in tab(backend, "Duplicates")}
+    assert "first names differ ('Mary Walker' / 'John Walker')" in str(rows["C-00009"]["Reasons"])
+
+
 def test_a_rejected_group_is_never_auto_merged() -> None:
     backend = MemoryBackend(sheets())
     run(backend)

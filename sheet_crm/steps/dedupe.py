@@ -17,8 +17,10 @@ Each run, in this order:
    every later step counts the merged rows' orders for the survivor.
 3. Match the remaining customers (``matching.find_duplicates``), never pairing ones
    the owner kept apart.
-4. With ``--auto-merge-above P``, merge groups whose every pair is above P; nothing
-   else is merged without a decision.
+4. With ``--auto-merge-above P``, merge groups whose every pair is above P and whose
+   first names do not clearly differ (two people of one household sharing a phone
+   and an address can score high: only the owner merges those); nothing else is
+   merged without a decision.
 5. Write the proposals: one row per member, with a Cluster ID derived from the sorted
    customer IDs (so a decision stays attached as long as the group is the same).
 """
@@ -33,7 +35,7 @@ from datetime import datetime
 import numpy as np
 
 from ..findings import Location, Severity
-from ..matching import Entity, explain, find_duplicates, prepare
+from ..matching import Entity, MatchResult, explain, find_duplicates, prepare
 from ..merge import MERGE_LOG, MergeOutcome, Merger, choose_survivor, merge_log_tab
 from ..merge import undo_plan as _undo_plan
 from ..model import Customer
@@ -169,6 +171,13 @@ def _entity(c: Customer, country: str) -> Entity:
     )
 
 
+def _names_differ(match: MatchResult, members: Sequence[int]) -> bool:
+    """Whether any two members of a group have clearly different first names."""
+    pairs = [(a, b) for ai, a in enumerate(members) for b in members[ai + 1 :]]
+    _p, comparison = match.scorer.score(np.array(pairs, dtype=np.int64).reshape(-1, 2))
+    return bool(comparison.first_names_differ.any())
+
+
 def run(ctx: Context) -> StepOutput:
     records = ctx.records
     table: Table | None = records.tables.get("Customers") or ctx.workbook.find("Customers")
@@ -290,7 +299,7 @@ def run(ctx: Context) -> StepOutput:
         reasons[active[anchor].key] = f"suggested to keep: {why}"
         ordered = [active[anchor].key] + [k for k in keys if k != active[anchor].key]
         decided = any(previous.get((cid, k)) for k in keys)
-        if auto is not None and not decided and weakest > float(auto):
+        if auto is not None and not decided and weakest > float(auto) and not _names_differ(match, members):
             survivor_c = active[anchor]
             others = [c for c in _ranked(table, [active[i] for i in members], orders) if c is not survivor_c]
             note = f"merged automatically: every pair above {float(auto):g} (weakest {weakest:.3f})"
