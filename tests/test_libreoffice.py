@@ -11,8 +11,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import shared_path, soffice_path
+
 from sheet_crm.backends.xlsx import XlsxBackend
 from sheet_crm.workbook import Cell, ChartSpec, ToolTab, WritePlan
 

@@ -24,12 +24,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from conftest import SHARED, shared_path
 from lxml import etree
 
 from sheet_crm.backends.xlsx import XlsxBackend
 from sheet_crm.errors import SheetCrmError, UnsupportedWorkbook, WorkbookLocked, WorkbookProtected
 from sheet_crm.workbook import Cell, ChartSpec, ToolTab, Workbook, WritePlan
-from conftest import SHARED, shared_path
 
 REAL = ("conformance", "real-workbooks")
 MUST_REFUSE: dict[str, type[SheetCrmError]] = {

@@ -176,10 +176,16 @@ def chart_xml(spec: ChartSpec, tab: str, rows: Sequence[Sequence[Cell]], first_d
         plot = f'<c:pieChart><c:varyColors val="1"/>{ser}<c:firstSliceAng val="0"/></c:pieChart>'
         axes = ""
     elif spec.kind == "line":
-        plot = f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{ser}<c:marker val="1"/>{axes_ids}</c:lineChart>'
+        plot = (
+            f'<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>{ser}'
+            f'<c:marker val="1"/>{axes_ids}</c:lineChart>'
+        )
         axes = _cat_axis(spec) + _val_axis(spec, "l", "500000002", "500000001")
     elif spec.kind == "scatter":
-        plot = f'<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>{ser}{axes_ids}</c:scatterChart>'
+        plot = (
+            f'<c:scatterChart><c:scatterStyle val="lineMarker"/><c:varyColors val="0"/>{ser}{axes_ids}'
+            "</c:scatterChart>"
+        )
         axes = _val_axis(spec, "b", "500000001", "500000002", title=spec.x_title) + _val_axis(
             spec, "l", "500000002", "500000001"
         )
@@ -200,7 +206,8 @@ def chart_xml(spec: ChartSpec, tab: str, rows: Sequence[Sequence[Cell]], first_d
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<c:chartSpace xmlns:c="{C_NS}" xmlns:a="{A_NS}" xmlns:r="{R_NS}">'
         '<c:roundedCorners val="0"/>'
-        f'<c:chart>{_rich(spec.title)}<c:autoTitleDeleted val="0"/><c:plotArea><c:layout/>{plot}{axes}</c:plotArea>'
+        f'<c:chart>{_rich(spec.title)}<c:autoTitleDeleted val="0"/>'
+        f"<c:plotArea><c:layout/>{plot}{axes}</c:plotArea>"
         f'{legend}<c:plotVisOnly val="1"/><c:dispBlanksAs val="gap"/></c:chart></c:chartSpace>'
     )
 

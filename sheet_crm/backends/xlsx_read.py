@@ -292,12 +292,22 @@ def read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     if part is None:
         return []
     out: list[str] = []
-    si = re.compile(r"<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>", re.S)
-    simple = re.compile(r"^<(?:\w+:)?t(?: xml:space=\"preserve\")?>([^<]*)</(?:\w+:)?t>$")
-    for segment in _segments(zf, part, "si>"):
-        for body in si.findall(segment):
-            m = simple.match(body)
-            out.append(unescape_text(m.group(1)) if m else rich_text(body))
+    # Most items are one plain run: captured directly; rich text and empties go the slow way.
+    si = re.compile(
+        r"<(?:\w+:)?si><(?:\w+:)?t(?: xml:space=\"preserve\")?>([^<]*)</(?:\w+:)?t></(?:\w+:)?si>"
+        r"|<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>",
+        re.S,
+    )
+    with zf.open(part) as f:
+        head = f.read(4096).decode("utf-8", "replace")
+    m = re.search(r"<(\w+:)?sst\b", head)
+    closing = f"</{(m.group(1) or '') if m else ''}si>"
+    for segment in _segments(zf, part, closing):
+        for plain, rich in si.findall(segment):
+            if plain:
+                out.append(unescape_text(plain) if ("&" in plain or "_x" in plain) else plain)
+            else:
+                out.append(rich_text(rich) if rich else "")
     return out
 
 
@@ -363,7 +373,7 @@ class SheetData:
 
 
 def _segments(zf: zipfile.ZipFile, part: str, closing: str) -> Iterator[str]:
-    """The part's text in pieces that end just after a ``closing`` tag (e.g. ``row>``),
+    """The part's text in pieces that end just after a ``closing`` tag (``</row>``),
     so no element the caller matches is ever cut in two."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     carry = ""
@@ -404,12 +414,13 @@ _REF = re.compile(r"([A-Z]+)(\d+)")
 class _Patterns:
     def __init__(self, prefix: str) -> None:
         p = re.escape(prefix)
-        self.row = re.compile(
-            rf'<{p}row\b(?:\s+(?:r="(?P<r>\d+)"|[\w:]+="[^"]*"))*\s*(?:/>|>(?P<body>.*?)</{p}row>)', re.S
-        )
+        # One match per cell, its reference split into column letters and row digits; the
+        # common body ``<v>...</v>`` is captured directly, anything else (formulas, inline
+        # strings) as ``body``.
         self.cell = re.compile(
-            rf'<{p}c\b(?:\s+(?:r="(?P<r>[^"]*)"|s="(?P<s>[^"]*)"|t="(?P<t>[^"]*)"|[\w:]+="[^"]*"))*\s*'
-            rf"(?:/>|>(?P<body>.*?)</{p}c>)",
+            rf'<{p}c\b(?:\s+(?:r="(?P<col>[A-Z]*)(?P<row>\d*)"|s="(?P<s>[^"]*)"|t="(?P<t>[^"]*)"|[\w:]+="[^"]*"))*'
+            rf"\s*(?:/>|>(?:<{p}v>(?P<v>[^<]*)</{p}v>|<{p}is><{p}t(?: xml:space=\"preserve\")?>(?P<it>[^<]*)"
+            rf"</{p}t></{p}is>|(?P<body>.*?))</{p}c>)",
             re.S,
         )
         self.value = re.compile(rf"<{p}v(?:\s[^>]*)?>(.*?)</{p}v>", re.S)
@@ -433,8 +444,14 @@ def read_sheet(
     strings: list[str],
     date_styles: frozenset[int],
     date1904: bool,
+    max_rows: int = 1 << 40,
 ) -> SheetData:
-    """Every cached cell value of one worksheet part."""
+    """Every cached cell value of one worksheet part (or of its first ``max_rows`` rows).
+
+    The hot loop: one ``findall`` per 4 MB of XML gives every cell's column, row, style,
+    type and value; rows come from the cells' own references. Sheets whose cells have no
+    references, or whose XML uses single-quoted attributes, go to the general parser.
+    """
     with zf.open(part) as f:
         head = f.read(65536).decode("utf-8", "replace")
     m = re.search(r"<(\w+:)?worksheet\b", head)
@@ -445,57 +462,82 @@ def read_sheet(
     rows: list[list[Cell]] = []
     merged: list[str] = []
     formulas = 0
-    next_row = 1
-    cell_iter = pat.cell.findall
-    value_search = pat.value.search
+    date_strs = frozenset(str(i) for i in date_styles)
+    date_cache: dict[str, Cell] = {}
     f_open = f"<{prefix}f"
-    for segment in _segments(zf, part, "row>"):
-        for rnum, body in pat.row.findall(segment):
-            r = int(rnum) if rnum else next_row
-            next_row = r + 1
-            if not body:
-                continue
-            line: list[Cell] = []
-            col = 0
-            for ref, s, t, cbody in cell_iter(body):
-                if ref:
-                    letters = ref.rstrip("0123456789")
-                    col = column_number(letters)
-                else:
-                    col += 1
-                if not cbody:
-                    continue
-                value: Cell
-                if t == "s":
-                    vm = value_search(cbody)
-                    value = strings[int(vm.group(1))] if vm else None
-                elif t == "inlineStr":
-                    im = pat.inline.search(cbody)
-                    value = rich_text(im.group(1)) if im else ""
-                else:
-                    vm = value_search(cbody)
-                    if cbody.startswith(f_open):
-                        fm = pat.formula.match(cbody)
-                        if fm is not None:
-                            formulas += 1
-                            if vm is None:
-                                value = NoCachedValue(unescape_text(fm.group(1) or ""))
-                                _put(line, col, value)
-                                continue
-                    if vm is None:
-                        continue
-                    v = vm.group(1)
-                    value = _convert(v, t, s, date_styles, date1904)
-                _put(line, col, value)
-            if line:
-                while len(rows) < r - 1:
-                    rows.append([])
-                if len(rows) == r - 1:
+    cell_all = pat.cell.findall
+    col_of = _COLUMN_CACHE
+    line: list[Cell] = []
+    current = ""
+    value: Cell
+    for segment in _segments(zf, part, f"</{prefix}row>"):
+        for letters, row_s, s, t, v, inline, body in cell_all(segment):
+            if row_s != current:
+                if not row_s or not letters:
+                    return read_sheet_lxml(zf, part, strings, date_styles, date1904)
+                current = row_s
+                r = int(row_s)
+                if r > max_rows:
+                    return SheetData(rows, merged, formulas)
+                n = len(rows)
+                if n == r - 1:
+                    line = []
+                    rows.append(line)
+                elif n < r - 1:
+                    rows.extend([] for _ in range(r - 1 - n))
+                    line = []
                     rows.append(line)
                 else:
-                    rows[r - 1] = line
+                    line = rows[r - 1]
+            if v:
+                if t == "s":
+                    value = strings[int(v)]
+                elif not t or t == "n":
+                    if s and s in date_strs:
+                        value = date_cache.get(v)
+                        if value is None:
+                            value = date_cache[v] = _convert(v, "", s, date_styles, date1904)
+                    else:
+                        try:
+                            value = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
+                        except ValueError:
+                            value = _convert(v, t, s, date_styles, date1904)
+                else:
+                    value = _convert(v, t, s, date_styles, date1904)
+            elif inline:
+                value = unescape_text(inline) if ("&" in inline or "_x" in inline) else inline
+            elif not body:
+                continue
+            elif t == "inlineStr":
+                im = pat.inline.search(body)
+                value = rich_text(im.group(1)) if im else ""
+            else:
+                vm = pat.value.search(body)
+                is_formula = body.startswith(f_open)
+                if is_formula:
+                    formulas += 1
+                if vm is None:
+                    if not is_formula:
+                        continue
+                    fm = pat.formula.match(body)
+                    value = NoCachedValue(unescape_text((fm.group(1) if fm else "") or ""))
+                elif t == "s":
+                    value = strings[int(vm.group(1))]
+                else:
+                    value = _convert(vm.group(1), t, s, date_styles, date1904)
+            col = col_of.get(letters) or column_number(letters)
+            n = len(line)
+            if n == col - 1:
+                line.append(value)
+            elif n < col - 1:
+                line.extend([None] * (col - 1 - n))
+                line.append(value)
+            else:
+                line[col - 1] = value
         if "mergeCell" in segment:
             merged.extend(pat.merge.findall(segment))
+    while rows and not rows[-1]:
+        rows.pop()
     return SheetData(rows, merged, formulas)
 
 

@@ -183,6 +183,7 @@ def _strip_zip64(extra: bytes) -> bytes:
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _LITERAL_X = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x")
 
 
 def xml_text(text: str) -> str:
@@ -236,12 +237,17 @@ def date_serial(value: datetime | date, date1904: bool) -> float | None:
     return int(serial) if serial == int(serial) else serial
 
 
-def _text_cell(ref: str, text: str, s: str) -> str:
+def _inline(text: str) -> str:
+    """``<is><t>...</t></is>`` for a text: escaped, cut to what a cell can hold."""
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - len(CUT_MARK)] + CUT_MARK
-    body = xml_text(text)
+    body = xml_text(text) if _NEEDS_ESCAPE.search(text) else text
     space = ' xml:space="preserve"' if (text[:1].isspace() or text[-1:].isspace() or "\n" in text) else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{body}</t></is></c>'
+    return f"<is><t{space}>{body}</t></is>"
+
+
+def _text_cell(ref: str, text: str, s: str) -> str:
+    return f'<c r="{ref}"{s} t="inlineStr">{_inline(text)}</c>'
 
 
 def cell_xml(ref: str, value: Cell, styles: StyleIds, style: int | None = None) -> str:
@@ -343,7 +349,7 @@ def tool_sheet_xml(
         + "".join(cell_xml(f"{letters[i]}2", h, styles, styles.header or None) for i, h in enumerate(headers))
         + "</row>"
     )
-    plain_text = _text_cell
+    inline: dict[str, str] = {}  # tiers, reasons, segment names repeat: escape each once
     for n, row in enumerate(rows, start=3):
         cells = []
         for i, v in enumerate(row):
@@ -351,7 +357,12 @@ def tool_sheet_xml(
                 continue
             if type(v) is str:
                 if v:
-                    cells.append(plain_text(f"{letters[i]}{n}", v, ""))
+                    body = inline.get(v)
+                    if body is None:
+                        body = _inline(v)
+                        if len(inline) < 100_000:
+                            inline[v] = body
+                    cells.append(f'<c r="{letters[i]}{n}" t="inlineStr">{body}</c>')
             else:
                 cells.append(cell_xml(f"{letters[i]}{n}", v, styles))
         parts.append(f'<row r="{n}">' + "".join(cells) + "</row>")
@@ -450,7 +461,8 @@ class StylesEditor:
         q = xml_attr(name)
         note_font = self._find_or_add(
             "fonts",
-            f'<{{p}}font><{{p}}i/><{{p}}sz val="{size}"/><{{p}}color rgb="FF666666"/><{{p}}name val={q}/></{{p}}font>',
+            f'<{{p}}font><{{p}}i/><{{p}}sz val="{size}"/><{{p}}color rgb="FF666666"/>'
+            f"<{{p}}name val={q}/></{{p}}font>",
         )
         bold_font = self._find_or_add(
             "fonts", f'<{{p}}font><{{p}}b/><{{p}}sz val="{size}"/><{{p}}name val={q}/></{{p}}font>'
@@ -519,7 +531,8 @@ MINIMAL_STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     f'<styleSheet xmlns="{MAIN_NS}">'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
