@@ -516,7 +516,7 @@ def read_sheet(
                 is_formula = body.startswith(f_open)
                 if is_formula:
                     formulas += 1
-                if vm is None:
+                if vm is None or (is_formula and not vm.group(1) and t != "str"):
                     if not is_formula:
                         continue
                     fm = pat.formula.match(body)
@@ -627,7 +627,7 @@ def read_sheet_lxml(
                 if t == "inlineStr":
                     is_el = el.find(is_tag)
                     value = rich_text(etree.tostring(is_el, encoding="unicode")) if is_el is not None else ""
-                elif v_el is None:
+                elif v_el is None or (f_el is not None and not v_el.text and t != "str"):
                     if f_el is None:
                         continue
                     value = NoCachedValue(f_el.text or "")
