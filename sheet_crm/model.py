@@ -8,8 +8,9 @@ failure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -93,7 +94,15 @@ class Customer(Record):
         return self.full_name or self.company or self.email or self.key
 
 
-class Order(Record):
+@dataclass(slots=True)
+class Order:
+    """An order row. A plain slotted dataclass, not pydantic: a busy shop has a
+    million of these, every value is already typed by the parsers, and validating
+    again would cost seconds."""
+
+    row: int
+    invalid: set[str] = field(default_factory=set)
+    extra: dict[str, Any] = field(default_factory=dict)
     order_id: str = ""
     customer_ref: str = ""  # as typed: an ID or an email
     customer_id: str = ""  # resolved, following merges; "" when no customer matches
@@ -103,7 +112,13 @@ class Order(Record):
     quantity: float | None = None
 
 
-class Interaction(Record):
+@dataclass(slots=True)
+class Interaction:
+    """An interaction row (a slotted dataclass, like ``Order``)."""
+
+    row: int
+    invalid: set[str] = field(default_factory=set)
+    extra: dict[str, Any] = field(default_factory=dict)
     date: dt.date | None = None
     customer_ref: str = ""
     customer_id: str = ""
@@ -138,9 +153,14 @@ class Records:
             email = (c.email_normalized or c.email).strip().casefold()
             if email:
                 self.by_email.setdefault(email, c)
+        resolved: dict[str, str] = {}  # many orders name the same customer
         for item in (*self.orders, *self.interactions):
-            found = self.find(item.customer_ref)
-            item.customer_id = found.key if found else ""
+            ref = item.customer_ref
+            key = resolved.get(ref)
+            if key is None:
+                found = self.find(ref)
+                key = resolved[ref] = found.key if found else ""
+            item.customer_id = key
 
     def find(self, ref: str) -> Customer | None:
         """The customer a reference (ID or email) counts for, after merges."""
@@ -168,75 +188,121 @@ class Records:
         return out
 
 
-# Which parser reads which field, per tab.
-_BOOL = {"email_opt_in", "sms_opt_in", "do_not_contact"}
-_DATE = {"birthday", "customer_since", "date", "follow_up"}
-_LIST = {"tags", "preferences"}
+# Which parser reads which field. A parser returns (value, problem); a problem in a
+# STRICT field marks it invalid (the detailed wording is the validation step's).
+Parser = Callable[[Cell], tuple[Any, str]]
+_STRICT = {
+    "email_opt_in",
+    "sms_opt_in",
+    "do_not_contact",
+    "birthday",
+    "customer_since",
+    "date",
+    "follow_up",
+    "amount",
+    "quantity",
+    "satisfaction",
+}
 
 
-def _read(
-    table: Table,
-    row: Row,
-    model: type[Record],
-    settings: Settings,
-    findings: FindingList,
-    skip: Iterable[str] = (),
-) -> dict[str, Any]:
-    """One row's cells into keyword arguments for ``model``; unreadable cells become
-    findings and go into ``invalid``."""
-    known = model.model_fields
-    data: dict[str, Any] = {"row": row.number, "invalid": set(), "extra": {}}
-    for fieldname, i in table.fields.items():
-        value: Cell = row.get(i)
-        if fieldname in skip:
-            continue
-        target = "customer_ref" if fieldname == "customer" else fieldname
-        if target not in known:
-            data["extra"][fieldname] = value
-            continue
-        if isinstance(value, CellError | NoCachedValue):
-            findings.add(
-                "formula-error" if isinstance(value, CellError) else "formula-no-value",
-                Severity.ERROR,
-                table.location(row, fieldname),
-                f"The cell shows {value} instead of a value."
-                if isinstance(value, CellError)
-                else "The formula in this cell has no saved result, so its value is unknown.",
-                "Fix the formula, or type the value."
-                if isinstance(value, CellError)
-                else "Open and save the workbook in Excel or LibreOffice so the value is computed.",
-                value=str(value),
-            )
-            data["invalid"].add(target)
-            continue
-        parsed, problem = _parse(target, value, settings)
-        if problem and target in _DATE | {"amount", "quantity", "satisfaction"} | _BOOL:
-            # Detailed wording is the validation step's; here we only remember it.
-            data["invalid"].add(target)
-        data[target] = parsed
-    return data
+def _parsers(day_first: bool) -> dict[str, Parser]:
+    def as_date(value: Cell) -> tuple[Any, str]:
+        d, problem = parse_date(value, day_first=day_first)
+        return d, problem if d is None else ""  # an ambiguous date is still a date
 
-
-def _parse(target: str, value: Cell, settings: Settings) -> tuple[Any, str]:
-    if target in _BOOL:
+    def do_not_contact(value: Cell) -> tuple[Any, str]:
         b, problem = parse_bool(value)
-        if target == "do_not_contact":
-            return bool(b), problem
-        return b, problem
-    if target in _DATE:
-        d, problem = parse_date(value, day_first=settings.day_first)
-        # An ambiguous date is still a date; only unreadable ones are invalid.
-        return d, problem if d is None else ""
-    if target == "amount":
-        return parse_money(value)
-    if target in {"quantity", "satisfaction"}:
-        return parse_number(value)
-    if target in _LIST:
+        return (True if problem else bool(b)), problem  # unreadable: safest is "do not contact"
+
+    def as_list(value: Cell) -> tuple[Any, str]:
         return split_list(value), ""
-    if target == "preferred_channel":
-        channel, problem = parse_channel(value)
-        return channel, problem
+
+    return {
+        "email_opt_in": parse_bool,
+        "sms_opt_in": parse_bool,
+        "do_not_contact": do_not_contact,
+        "birthday": as_date,
+        "customer_since": as_date,
+        "date": as_date,
+        "follow_up": as_date,
+        "amount": parse_money,
+        "quantity": parse_number,
+        "satisfaction": parse_number,
+        "tags": as_list,
+        "preferences": as_list,
+        "preferred_channel": parse_channel,
+    }
+
+
+def _plain_text(value: Cell) -> tuple[Any, str]:
     return text(value), ""
+
+
+def _field_names(model: type) -> set[str]:
+    if hasattr(model, "model_fields"):
+        return set(model.model_fields)
+    return {f.name for f in dataclasses.fields(model)}
+
+
+def _rows(table: Table, model: type, settings: Settings, findings: FindingList) -> list[Any]:
+    """Every row of ``table`` as a ``model`` record; unreadable cells become findings
+    and go into ``invalid``. The per-column work (which parser, which attribute) is
+    decided once per tab, not once per cell."""
+    known = _field_names(model)
+    parsers = _parsers(settings.day_first)
+    plan: list[tuple[str, int, str, Parser | None]] = []  # (field, index, target, parser|None=extra)
+    for fieldname, i in table.fields.items():
+        target = "customer_ref" if fieldname == "customer" else fieldname
+        parser = parsers.get(target, _plain_text) if target in known else None
+        plan.append((fieldname, i, target, parser))
+    out = []
+    for row in table.rows:
+        values = row.values
+        width = len(values)
+        data: dict[str, Any] = {"row": row.number}
+        invalid: set[str] = set()
+        extra: dict[str, Any] = {}
+        for fieldname, i, target, parser in plan:
+            value = values[i] if i < width else None
+            if parser is None:
+                extra[fieldname] = value
+                continue
+            if value is None:
+                continue  # blank: the record's default is what a blank cell means
+            kind = type(value)
+            if kind is str and parser is _plain_text:
+                data[target] = " ".join(value.split())  # the common case, inlined
+                continue
+            if kind is CellError or kind is NoCachedValue:
+                _formula_finding(findings, table, row, fieldname, value)
+                invalid.add(target)
+                if target == "do_not_contact":
+                    data[target] = True
+                continue
+            parsed, problem = parser(value)
+            if problem and target in _STRICT:
+                invalid.add(target)
+            data[target] = parsed
+        data["invalid"] = invalid
+        data["extra"] = extra
+        out.append(model(**data))
+    return out
+
+
+def _formula_finding(findings: FindingList, table: Table, row: Row, fieldname: str, value: Cell) -> None:
+    error = isinstance(value, CellError)
+    findings.add(
+        "formula-error" if error else "formula-no-value",
+        Severity.ERROR,
+        table.location(row, fieldname),
+        f"The cell shows {value} instead of a value."
+        if error
+        else "The formula in this cell has no saved result, so its value is unknown.",
+        "Fix the formula, or type the value."
+        if error
+        else "Open and save the workbook in Excel or LibreOffice so the value is computed.",
+        value=str(value),
+    )
 
 
 def build_records(workbook: Workbook, settings: Settings, findings: FindingList | None = None) -> Records:
@@ -261,22 +327,18 @@ def build_records(workbook: Workbook, settings: Settings, findings: FindingList 
             "to start from a template.",
             where=workbook.source,
         )
-    customers = [
-        Customer(**_read(customers_table, row, Customer, settings, findings)) for row in customers_table.rows
-    ]
+    customers = _rows(customers_table, Customer, settings, findings)
     tables = {"Customers": customers_table}
     orders: list[Order] = []
     table = workbook.find("Orders")
     if table is not None:
         tables["Orders"] = table
-        orders = [Order(**_read(table, row, Order, settings, findings)) for row in table.rows]
+        orders = _rows(table, Order, settings, findings)
     interactions: list[Interaction] = []
     table = workbook.find("Interactions")
     if table is not None:
         tables["Interactions"] = table
-        interactions = [
-            Interaction(**_read(table, row, Interaction, settings, findings)) for row in table.rows
-        ]
+        interactions = _rows(table, Interaction, settings, findings)
     for kind in ("Segments", "Templates", "Settings"):
         t = workbook.find(kind)
         if t is not None:

@@ -55,6 +55,8 @@ FALSE_WORDS = {
 
 def text(value: Cell) -> str:
     """A cell as trimmed text; numbers without a spurious ``.0``; dates as ISO."""
+    if type(value) is str:  # the common case first
+        return " ".join(value.split())
     if value is None or isinstance(value, CellError | NoCachedValue):
         return ""
     if isinstance(value, bool):

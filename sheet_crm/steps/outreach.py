@@ -1193,7 +1193,8 @@ def _run(ctx: Context) -> StepOutput:
             continue
         name = c.display_name
         if c.do_not_contact or "do_not_contact" in c.invalid:
-            why = "marked Do not contact" if c.do_not_contact else "the Do not contact cell cannot be read"
+            unreadable = "do_not_contact" in c.invalid
+            why = "the Do not contact cell cannot be read" if unreadable else "marked Do not contact"
             skipped.append(Skip(c.key, name, f"{why} (due: {_labels(cands)})", "do_not_contact"))
             continue
         if c.key in pending:
