@@ -756,6 +756,34 @@ def _counts(levels: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(levels[known], weights=weights[known], minlength=size)[:size]
 
 
+def disagreement_lowest(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m adjusted so that a disagreement (level 0) is never better evidence of a match
+    than any level of agreement, keeping m's total.
+
+    Without this, EM on a list where many different people share one value (one
+    street address in several towns, say) can settle on "same address, different
+    names" as what a match looks like and give a different name a positive weight.
+    Levels whose m/u falls below that of level 0 are pooled with it, each level of the
+    pool keeping a share of the pooled m in proportion to its u. The order among the
+    agreeing levels is left to the data: blocking makes exact agreement common among
+    the non-matches it brings together, so "close" can honestly say more than "same"."""
+    pool = {0}
+    while True:
+        pm = sum(float(m[i]) for i in pool)
+        pu = sum(float(u[i]) for i in pool)
+        rest = [i for i in range(1, len(m)) if i not in pool]
+        worst = min(rest, key=lambda i: float(m[i]) / float(u[i]), default=None)
+        if worst is None or float(m[worst]) * pu >= pm * float(u[worst]):
+            break
+        pool.add(worst)
+    if len(pool) == 1:
+        return m
+    out = np.array(m, dtype=float)
+    for i in pool:
+        out[i] = pm * float(u[i]) / pu
+    return np.clip(out, 1e-6, 1)
+
+
 def fit(
     comparison: Comparison,
     random_comparison: Comparison | None = None,
@@ -796,6 +824,7 @@ def fit(
             cu = _counts(levels[:, f_i], 1.0 - p, size)
             model.m[f_i] = np.clip((cm + prior_strength * m0[f_i]) / (cm.sum() + prior_strength), 1e-6, 1)
             model.u[f_i] = np.clip((cu + prior_strength * u0[f_i]) / (cu.sum() + prior_strength), 1e-6, 1)
+            model.m[f_i] = disagreement_lowest(model.m[f_i], model.u[f_i])
         change = abs(new_prior - model.prior)
         model.prior = min(max(new_prior, 1e-6), 1 - 1e-6)
         model.iterations = it + 1

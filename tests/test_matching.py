@@ -14,6 +14,7 @@ from sheet_crm.matching import (
     blocking_keys,
     candidate_pairs,
     compare,
+    disagreement_lowest,
     explain,
     find_duplicates,
     fit,
@@ -493,3 +494,18 @@ def test_cannot_link_keeps_a_pair_apart() -> None:
     b = prepare("B", first="Ann", last="Lee", email="ann@x.com")
     assert find_duplicates([a, b]).clusters == [[0, 1]]
     assert find_duplicates([a, b], cannot_link=[(1, 0)]).clusters == []
+
+
+def test_disagreement_is_never_better_evidence_than_agreement() -> None:
+    # EM once learnt "different first name" = +2 and "same first name" = -0.4 on a list
+    # where many strangers share a street address; the constraint pools such levels.
+    m = np.array([0.5, 0.05, 0.05, 0.4])
+    u = np.array([0.2, 0.05, 0.05, 0.7])
+    fixed = disagreement_lowest(m, u)
+    ratio = fixed / u
+    assert ratio[0] <= ratio[1:].min() + 1e-12
+    assert fixed.sum() == pytest.approx(m.sum())
+    # Data that already behaves is left alone, including "close" above "same".
+    fine = np.array([0.05, 0.1, 0.5, 0.35])
+    u_fine = np.array([0.9, 0.05, 0.01, 0.04])
+    assert np.array_equal(disagreement_lowest(fine, u_fine), fine)
