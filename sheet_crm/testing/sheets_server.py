@@ -709,6 +709,7 @@ class SheetsServer:
         self.faults: list[Fault] = []
         self.log: list[Logged] = []
         self._tick = 0
+        self._files_made = 0
 
     # -- helpers for tests
 
@@ -794,6 +795,9 @@ class SheetsServer:
     def _new(self, title: str) -> Spreadsheet:
         sid = "1" + secrets.token_urlsafe(32)[:43]
         ss = Spreadsheet(sid, title, [Sheet(0, "Sheet1", 0)])
+        # sheet ids differ across spreadsheets too, as Google's random ones do
+        ss.next_id += 1_000_003 * self._files_made
+        self._files_made += 1
         ss.created = ss.modified = self._now()
         self.files[sid] = ss
         return ss
