@@ -36,7 +36,8 @@ def content_hash(workbook: Workbook, today: date, steps: Sequence[str]) -> str:
         h.update(b"\x00tab\x00" + name.encode())
         h.update(repr(table.headers).encode())
         for row in table.rows:
-            h.update(repr((row.number, [_canon(v) for v in row.values])).encode())
+            cells = "\x1f".join([v if type(v) is str else _canon(v) for v in row.values])
+            h.update(f"{row.number}\x1e{cells}\x1d".encode())
     for name, (keys, decisions) in decision_tabs().items():
         chosen = previous_decisions(workbook, name, keys, decisions)
         h.update(b"\x00decisions\x00" + name.encode())
