@@ -293,7 +293,12 @@ class Sheet:
         }
         if self.hidden:
             props["hidden"] = True
-        props.update(copy.deepcopy(self.extra))
+        for key, value in self.extra.items():
+            if key == "gridProperties":
+                # proto3: a false flag (hideGridlines false) is not sent
+                grid.update({k: v for k, v in value.items() if v is not False and v is not None})
+            else:
+                props[key] = copy.deepcopy(value)
         return props
 
     def last_row(self) -> int:
@@ -653,9 +658,7 @@ def apply_mask(obj: Any, mask: dict[str, Any]) -> Any:
     out = {}
     for k, sub in mask.items():
         if k in obj:
-            kept = apply_mask(obj[k], sub)
-            if kept != {} or not sub:  # a message left empty by the mask is left out
-                out[k] = kept
+            out[k] = apply_mask(obj[k], sub)  # a message the mask empties stays, as {}
     return out
 
 
@@ -1522,24 +1525,20 @@ class SheetsServer:
     def _append(self, ss: Spreadsheet, box: Box, q: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
         """values.append: find the table at ``box`` and write below its last row."""
         sheet = box.sheet
-        r0, _r1, c0, _c1 = box.clipped()
-        last = r0
-        for r in range(r0, len(sheet.cells)):
-            row = sheet.cells[r]
-            if any(v is not None for v in row[c0:]):
-                last = r + 1
-        table_range = None
-        if last > r0:
-            width = max(len(sheet.cells[r]) for r in range(r0, last))
-            table_range = Box(sheet, r0, last, c0, max(width, c0 + 1)).a1()
+        table = _find_table(box)
+        table_range = table.a1() if table else None
+        last, c0 = (table.r1 or 0, table.c0) if table else (box.r0, box.c0)
         values = self._check_values(data, "data")
+        if data.get("majorDimension") == "COLUMNS":
+            height, width = max((len(col) for col in values), default=0), len(values)
+        else:
+            height, width = len(values), max((len(r) for r in values), default=0)
         if q.get("insertDataOption") == "INSERT_ROWS":
-            sheet.cells[last:last] = [[] for _ in values]
-            sheet.row_count += len(values)
-        need = last + len(values)
+            sheet.cells[last:last] = [[] for _ in range(height)]
+            sheet.row_count += height
+        need = last + height
         if need > sheet.row_count:
             sheet.row_count = need
-        width = max((len(r) for r in values), default=0)
         if c0 + width > sheet.col_count:
             sheet.col_count = c0 + width
         target = Box(sheet, last, None, c0, None)
@@ -1550,6 +1549,46 @@ class SheetsServer:
             out["tableRange"] = table_range
         out["updates"] = {"spreadsheetId": ss.spreadsheet_id, **updates}
         return out
+
+
+def _find_table(box: Box) -> Box | None:
+    """The "table" values.append writes below, as Google finds it (measured on recorded
+    traffic): a one-cell range starts from that cell, a wider range from its last cell
+    holding a value (row by row); the table is the block of filled cells around it,
+    grown like a spreadsheet's current region (neighbours, diagonals included) until
+    its border is empty, and kept inside the range. No value to start from: no table."""
+    sheet = box.sheet
+    r0, r1, c0, c1 = box.clipped()
+    filled = lambda r, c: sheet.get(r, c) is not None  # noqa: E731
+    if (r1 - r0, c1 - c0) == (1, 1):
+        if not filled(r0, c0):
+            return None
+        start = (r0, c0)
+    else:
+        start = None
+        for r in range(min(r1, len(sheet.cells)) - 1, r0 - 1, -1):
+            row = sheet.cells[r]
+            for c in range(min(c1, len(row)) - 1, c0 - 1, -1):
+                if row[c] is not None:
+                    start = (r, c)
+                    break
+            if start:
+                break
+        if start is None:
+            return None
+    top, bottom, left, right = start[0], start[0] + 1, start[1], start[1] + 1
+    grown = True
+    while grown:
+        grown = False
+        if top > r0 and any(filled(top - 1, c) for c in range(max(left - 1, c0), min(right + 1, c1))):
+            top, grown = top - 1, True
+        if bottom < r1 and any(filled(bottom, c) for c in range(max(left - 1, c0), min(right + 1, c1))):
+            bottom, grown = bottom + 1, True
+        if left > c0 and any(filled(r, left - 1) for r in range(max(top - 1, r0), min(bottom + 1, r1))):
+            left, grown = left - 1, True
+        if right < c1 and any(filled(r, right) for r in range(max(top - 1, r0), min(bottom + 1, r1))):
+            right, grown = right + 1, True
+    return Box(sheet, top, bottom, left, right)
 
 
 _BATCH_HANDLERS: dict[str, Callable[[SheetsServer, Spreadsheet, dict[str, Any]], Any]] = {
