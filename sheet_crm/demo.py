@@ -195,8 +195,8 @@ STREETS = (
     "Beech Grove",
     "Harbour Row",
 )
-# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx); only
-# ranges libphonenumber accepts as valid (0115 496 is not, nor is the 07700 900 mobile range).
+# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx). The
+# validator knows every drama range (normalize.FICTIONAL_PHONE_RANGES) and notes them.
 CITIES = (
     ("Leeds", "LS", "0113 496 "),
     ("Sheffield", "S", "0114 496 "),
@@ -635,7 +635,7 @@ def generate(n: int, *, seed: int, today: date) -> DemoData:
         planted["ALL CAPS name"].append(str(p["Customer ID"] or p["Email"]))
     for j, p in enumerate(some(scale * 6)):
         number = g.number(MOBILE_PREFIX if j % 2 else "020 7946 ")
-        if number:
+        if number and p.get("Country") not in ("US", "USA", "United States"):  # UK formats
             p["Phone"] = _phone_formats(number)[j % 6]
             planted["phone formats"].append(str(p["Phone"]))
             if isinstance(p["Phone"], int):

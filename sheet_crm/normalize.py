@@ -168,7 +168,8 @@ def parse_date(value: Cell, *, day_first: bool = True) -> tuple[date | None, str
     m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})", t)
     if m:
         a, b, y = int(m[1]), int(m[2]), int(m[3])
-        y = y + (2000 if y < 70 else 1900) if y < 100 else y
+        # Two-digit years as Excel and Google Sheets read them: 00-29 -> 2000s, 30-99 -> 1900s.
+        y = y + (2000 if y < 30 else 1900) if y < 100 else y
         if a > 12 >= b:
             return _mk(y, b, a, t)
         if b > 12 >= a:
@@ -500,13 +501,76 @@ def typo_domain(domain: str) -> str:
 class PhoneCheck:
     """What one phone cell holds: ``e164`` ('' when not a valid number), ``kind``
     (mobile | landline | ''), a ``problem`` kind ('' | 'too-short' | 'too-long' |
-    'invalid' | 'no-country') and, for a possible but unassigned number, the E.164
-    form anyway in ``possible``."""
+    'invalid' | 'no-country'), for a possible but unassigned number the E.164 form
+    anyway in ``possible``, and whether it is in a range reserved for fiction
+    (``FICTIONAL_PHONE_RANGES``: a usable number, but nobody's)."""
 
     e164: str
     kind: str = ""
     problem: str = ""
     possible: str = ""
+    fictional: bool = False
+
+
+# Numbers set aside so that films, TV, books and examples never ring a real person. The
+# regulators keep them out of service, so phonenumbers rejects some of them (07700 900xxx,
+# 01632 960xxx) and accepts others like any number; either way they are well-formed and
+# never a real customer's. Each entry: country calling code, the national significant
+# number as a template (a digit stands for itself, x for any digit, N for 2-9), and the
+# line type the range stands for ("" when it is neither mobile nor landline, or could be
+# either, as for every US number).
+FICTIONAL_PHONE_RANGES: tuple[tuple[int, str, str], ...] = (
+    # Ofcom, "TV, film and radio drama telephone numbers" (UK).
+    (44, "7700900xxx", "mobile"),  # 07700 900000-900999
+    (44, "1632960xxx", "landline"),  # 01632 960000-960999 (no geographic area)
+    (44, "2079460xxx", "landline"),  # 020 7946 0000-0999 London
+    (44, "1134960xxx", "landline"),  # 0113 496 0000-0999 Leeds
+    (44, "1144960xxx", "landline"),  # 0114 Sheffield
+    (44, "1154960xxx", "landline"),  # 0115 Nottingham
+    (44, "1164960xxx", "landline"),  # 0116 Leicester
+    (44, "1174960xxx", "landline"),  # 0117 Bristol
+    (44, "1184960xxx", "landline"),  # 0118 Reading
+    (44, "1214960xxx", "landline"),  # 0121 Birmingham
+    (44, "1314960xxx", "landline"),  # 0131 Edinburgh
+    (44, "1414960xxx", "landline"),  # 0141 Glasgow
+    (44, "1514960xxx", "landline"),  # 0151 Liverpool
+    (44, "1614960xxx", "landline"),  # 0161 Manchester
+    (44, "2896496xxx", "landline"),  # 028 9649 6000-6999 Belfast
+    (44, "2920180xxx", "landline"),  # 029 2018 0000-0999 Cardiff
+    (44, "1914980xxx", "landline"),  # 0191 498 0000-0999 Tyneside
+    (44, "8081570xxx", ""),  # 0808 157 0000-0999 freephone
+    (44, "9098790xxx", ""),  # 0909 879 0000-0999 premium rate
+    (44, "3069990xxx", ""),  # 03069 990000-990999 UK-wide
+    # North American Numbering Plan: 555-0100 to 555-0199 in every area code is for fiction.
+    (1, "Nxx55501xx", ""),
+)
+
+
+def _range_pattern(template: str) -> str:
+    return "".join({"x": "[0-9]", "N": "[2-9]"}.get(ch, ch) for ch in template)
+
+
+def _compile_ranges() -> dict[int, tuple[re.Pattern[str], tuple[str, ...]]]:
+    """calling code -> (one pattern for all its ranges, the kind of each alternative)."""
+    out = {}
+    for country in {code for code, _, _ in FICTIONAL_PHONE_RANGES}:
+        ranges = [(t, kind) for code, t, kind in FICTIONAL_PHONE_RANGES if code == country]
+        pattern = re.compile("|".join(f"({_range_pattern(t)})" for t, _ in ranges))
+        out[country] = (pattern, tuple(kind for _, kind in ranges))
+    return out
+
+
+_FICTIONAL = _compile_ranges()
+
+
+def fictional_kind(country_code: int, national: str) -> str | None:
+    """The line type of a number in a range reserved for fiction (see
+    ``FICTIONAL_PHONE_RANGES``), or None for every other number."""
+    entry = _FICTIONAL.get(country_code)
+    if entry is None:
+        return None
+    m = entry[0].fullmatch(national)
+    return entry[1][m.lastindex - 1] if m and m.lastindex else None
 
 
 @lru_cache(maxsize=1 << 18)
@@ -532,6 +596,9 @@ def check_phone(raw: str, region: str) -> PhoneCheck:
             return PhoneCheck("", problem="too-long")
         return PhoneCheck("", problem="invalid")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    fictional = fictional_kind(number.country_code, phonenumbers.national_significant_number(number))
+    if fictional is not None:
+        return PhoneCheck(e164, fictional, fictional=True)
     # The type is UNKNOWN exactly when the number is not valid for its region (that is
     # how is_valid_number decides), so one call answers both questions.
     kind = _number_type(number, region)

@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sheet_crm.normalize import (
+    FICTIONAL_PHONE_RANGES,
     case_problem,
     check_email,
     check_phone,
@@ -111,6 +112,8 @@ def test_role_addresses() -> None:
         ("0044 7911 123456", "US", "+447911123456", "mobile", ""),
         ("0117 496 0123", "GB", "+441174960123", "landline", ""),
         ("(212) 555-0123", "US", "+12125550123", "", ""),
+        ("07700 900123", "GB", "+447700900123", "mobile", ""),
+        ("01632 960123", "GB", "+441632960123", "landline", ""),
         ("030 123456", "DE", "+4930123456", "landline", ""),
         ("12", "GB", "", "", "too-short"),
         ("07911 123456", "", "", "", "no-country"),
@@ -120,6 +123,39 @@ def test_role_addresses() -> None:
 def test_check_phone(typed: str, region: str, e164: str, kind: str, problem: str) -> None:
     check = check_phone(typed, region)
     assert (check.e164, check.kind, check.problem) == (e164, kind, problem)
+
+
+@pytest.mark.parametrize(("code", "template", "kind"), FICTIONAL_PHONE_RANGES)
+def test_every_fictional_range_is_recognised_at_both_ends(code: int, template: str, kind: str) -> None:
+    for fill in ("0", "9"):
+        national = "".join(fill if ch == "x" else "2" if ch == "N" else ch for ch in template)
+        check = check_phone(f"+{code}{national}", "GB")
+        assert (check.e164, check.kind, check.problem, check.fictional) == (
+            f"+{code}{national}",
+            kind,
+            "",
+            True,
+        )
+
+
+@pytest.mark.parametrize(
+    ("typed", "region", "fictional"),
+    [
+        ("07700 900123", "GB", True),
+        ("0044 7700 900123", "US", True),
+        ("07700 900123", "US", False),  # read as a US number: not valid, not fictional
+        ("07700 9001234", "GB", False),  # one digit too many
+        ("0161 496 0000", "GB", True),
+        ("0161 496 1000", "GB", False),
+        ("020 7946 0999", "GB", True),
+        ("020 7946 1000", "GB", False),
+        ("(212) 555-0150", "US", True),
+        ("(212) 555-0200", "US", False),
+        ("(212) 555-1234", "US", False),
+    ],
+)
+def test_fictional_phone_ranges(typed: str, region: str, fictional: bool) -> None:
+    assert check_phone(typed, region).fictional is fictional
 
 
 def test_phone_stored_as_number_gets_its_zero_back() -> None:
@@ -150,6 +186,10 @@ def test_country_code(typed: Any, code: str) -> None:
         (45356, True, date(2024, 3, 5), False),
         ("45356", True, date(2024, 3, 5), False),
         (datetime(2024, 3, 5, 14, 0), True, date(2024, 3, 5), False),
+        # two-digit years as Excel and Google Sheets read them: 00-29 -> 2000s, 30-99 -> 1900s
+        ("25.03.29", True, date(2029, 3, 25), False),
+        ("25.03.45", True, date(1945, 3, 25), False),
+        ("25/03/99", True, date(1999, 3, 25), False),
     ],
 )
 def test_parse_date(typed: Any, day_first: bool, read: date, ambiguous: bool) -> None:

@@ -44,7 +44,7 @@ def customers(*rows: list[Any], head: list[str] = HEAD) -> dict[str, list[list[A
 
 
 def test_clean_workbook_has_no_findings() -> None:
-    sheets = customers(ANN, ["C-00002", "Bob", "McDonald", "bob@example.org", "+1 212 555 0123", "US"])
+    sheets = customers(ANN, ["C-00002", "Bob", "McDonald", "bob@example.org", "+1 212 555 1234", "US"])
     sheets["Orders"] = [["Order ID", "Customer", "Date", "Amount"], [1, "C-00001", date(2026, 1, 2), 10.5]]
     sheets["Interactions"] = [["Date", "Customer", "Satisfaction"], [date(2026, 2, 1), "bob@example.org", 5]]
     report = run(sheets)
@@ -56,7 +56,7 @@ def test_clean_workbook_has_no_findings() -> None:
         "+447911123456",
         "mobile",
     )
-    assert (bob.phone_e164, bob.phone_type) == ("+12125550123", "")
+    assert (bob.phone_e164, bob.phone_type) == ("+12125551234", "")
     assert report.records.interactions[0].customer_id == "C-00002"
     assert (
         report.summary_lines()[0]
@@ -129,7 +129,8 @@ def test_check_domains_uses_the_lookup_only_when_asked(monkeypatch: pytest.Monke
         ("(212) 555-0123", "USA", [], "+12125550123", ""),
         ("123", "GB", [("Customers!E2", "phone-too-short")], "", ""),
         ("0791112345678901", "GB", [("Customers!E2", "phone-too-long")], "", ""),
-        ("01632 960123", "GB", [("Customers!E2", "phone-invalid")], "", ""),
+        ("01111 111111", "GB", [("Customers!E2", "phone-invalid")], "", ""),
+        ("07700 901123", "GB", [("Customers!E2", "phone-invalid")], "", ""),  # next to the drama range
         ("call me", "GB", [("Customers!E2", "phone-invalid")], "", ""),
         (7911123456, "GB", [("Customers!E2", "phone-as-number")], "+447911123456", "mobile"),
         ("07911 123456", "Narnia", [("Customers!F2", "country-unknown")], "+447911123456", "mobile"),
@@ -140,6 +141,44 @@ def test_phones(phone: Any, country: str, expected: list[tuple[str, str]], e164:
     assert cells(report) == expected
     c = report.records.customers[0]
     assert (c.phone_e164, c.phone_type) == (e164, kind)
+
+
+@pytest.mark.parametrize(
+    ("phone", "country", "e164", "kind", "sms"),
+    [
+        ("07700 900123", "GB", "+447700900123", "mobile", True),  # phonenumbers rejects this range
+        ("+44 (0)7700 900999", "", "+447700900999", "mobile", True),
+        (7700900000, "GB", "+447700900000", "mobile", True),  # stored as a number: also a warning
+        ("01632 960123", "GB", "+441632960123", "landline", False),  # rejected by phonenumbers too
+        ("0115 496 0018", "UK", "+441154960018", "landline", False),
+        ("0117 496 0123", "GB", "+441174960123", "landline", False),  # accepted by phonenumbers
+        ("028 9649 6999", "GB", "+442896496999", "landline", False),
+        ("(617) 555-0100", "US", "+16175550100", "", True),
+        ("+1 401 555 0199", "GB", "+14015550199", "", True),
+    ],
+)
+def test_numbers_reserved_for_fiction_are_usable_with_a_note(
+    phone: Any, country: str, e164: str, kind: str, sms: bool
+) -> None:
+    head = [*HEAD, "SMS opt-in"]
+    report = run(customers(["C-00001", "Ann", "Lee", "ann@example.com", phone, country, "yes"], head=head))
+    expected = [("Customers!E2", "phone-fictional")]
+    if isinstance(phone, int):
+        expected.insert(0, ("Customers!E2", "phone-as-number"))
+    if not sms:
+        expected.append(("Customers!E2", "sms-landline"))
+    assert sorted(cells(report, notes=True)) == sorted(expected)
+    assert report.exit_code == 0
+    c = report.records.customers[0]
+    assert (c.phone_e164, c.phone_type, "phone" in c.invalid, can_sms(c)) == (e164, kind, False, sms)
+    notes = [f for f in report.findings if f.code == "phone-fictional"]
+    assert [f.severity for f in notes] == [Severity.INFO]
+
+
+@pytest.mark.parametrize("phone", ["07700 901000", "07700 899999", "0117 496 1000", "+1 617 555 0200"])
+def test_numbers_next_to_the_fictional_ranges_are_not_fictional(phone: str) -> None:
+    report = run(customers(["C-00001", "Ann", "Lee", "ann@example.com", phone, "GB"]))
+    assert "phone-fictional" not in [code for _, code in cells(report, notes=True)]
 
 
 def test_phone_as_number_suggests_e164() -> None:

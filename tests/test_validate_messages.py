@@ -72,8 +72,8 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "If this is the same customer, run `sheet-crm dedupe`; if not, correct one of the addresses.",
     ),
     "phone-invalid": (
-        ann(phone="01632 960123"),
-        "'01632 960123' is not a valid phone number for GB.",
+        ann(phone="01111 111111"),
+        "'01111 111111' is not a valid phone number for GB.",
         "Check the number; type it with + and the country code if it is from abroad.",
     ),
     "phone-too-short": (
@@ -95,6 +95,12 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         ann(phone=7911123456),
         "The phone number is stored as a number, so its leading zero or + is lost.",
         "Format the Phone column as text and type +447911123456.",
+    ),
+    "phone-fictional": (
+        ann(phone="07700 900123"),
+        "This number is in a range reserved for TV, film and examples, so it cannot be a real "
+        "customer's number.",
+        "Fine in a demo; replace it with the customer's real number.",
     ),
     "sms-landline": (
         with_column("SMS opt-in", "yes", [*ANN[:4], "0117 496 0123", "GB"]),

@@ -21,7 +21,9 @@ A finding never stops the run. A record whose cell is unusable has that field in
 * a customer whose email is invalid (or whose domain does not exist, with
   ``--check-domains``) gets no email drafts (``can_email``); a bad phone number means
   no SMS or call drafts, and a landline gets no SMS (``can_sms``); a future or
-  unreadable birthday gets no birthday draft;
+  unreadable birthday gets no birthday draft; a number in a range reserved for fiction
+  (Ofcom's drama numbers such as 07700 900123, or 555-0100 to 555-0199 in North America)
+  is usable, with a note, so a demo workbook still gets SMS and call drafts;
 * an unreadable Do not contact cell is read as "do not contact" (we cannot tell the
   customer agreed), and an unreadable opt-in as no consent;
 * an interaction with an unreadable date or unknown customer does not count as a
@@ -121,6 +123,12 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         W,
         "The phone number is stored as a number, so its leading zero or + is lost.",
         "Format the Phone column as text and type {suggestion}.",
+    ),
+    "phone-fictional": (
+        N,
+        "This number is in a range reserved for TV, film and examples, so it cannot be a real "
+        "customer's number.",
+        "Fine in a demo; replace it with the customer's real number.",
     ),
     "sms-landline": (
         W,
@@ -959,6 +967,8 @@ class _Validator:
                 self.add("phone-invalid", loc, value=raw, country=region or "any country", customer_id=c.key)
             return
         c.phone_e164, c.phone_type = check.e164, check.kind
+        if check.fictional:
+            self.add("phone-fictional", loc, value=raw, customer_id=c.key)
         if check.kind == "landline" and (c.sms_opt_in is True or c.preferred_channel == "sms"):
             why = (
                 "The preferred channel is SMS"
