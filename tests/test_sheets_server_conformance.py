@@ -30,8 +30,10 @@ from sheet_crm.testing.sheets_server import IMPLEMENTED_REQUESTS
 
 RECORDED = ("conformance", "google-sheets-recorded")
 DISCOVERY_DIR = ("conformance", "google-discovery")
-MIN_PASSING = 91  # measured (91 of 124); a drop means the server regressed
+MIN_PASSING = 97  # measured (97 of 124); a drop means the server regressed
 
+# the service account the traffic was recorded with (it shows up as a protected range's editor)
+RECORDED_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"
 _VOLATILE = {"createdTime", "modifiedTime", "spreadsheetUrl", "version"}
 _ENDPOINTS = [
     ("POST", r"/drive/v3/files"),
@@ -273,7 +275,7 @@ def replay(path: Path) -> tuple[str, str]:
         if why:
             return "out-of-scope", why
     check = schemas()
-    server = SheetsServer()
+    server = SheetsServer(tokens={"test-token": RECORDED_ACCOUNT})
     session = server.session()
     ids = IdMap()
     for n, it in enumerate(interactions):

@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import numpy
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
@@ -713,6 +714,7 @@ class SheetsServer:
         self.log: list[Logged] = []
         self._tick = 0
         self._files_made = 0
+        self._caller = ""  # who sent the request being answered
 
     # -- helpers for tests
 
@@ -881,6 +883,7 @@ class SheetsServer:
         query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         path = parts.path
         who = self._identity(headers)
+        self._caller = who
         data: Any = json.loads(body) if body else {}
         host = f"{parts.scheme}://{parts.netloc}"
         if host == GOOGLE_APIS_HOST and path.startswith("/drive/v3/files"):
@@ -1101,6 +1104,7 @@ class SheetsServer:
         for key in ("tabColor", "tabColorStyle", "rightToLeft"):
             if key in p:
                 sheet.extra[key] = p[key]
+        _tab_colour(sheet.extra, list(p))
         ss.sheets.insert(index, sheet)
         for i, s in enumerate(ss.sheets):
             s.index = i
@@ -1157,6 +1161,7 @@ class SheetsServer:
                     sheet.extra[top] = p[top]
                 else:
                     sheet.extra.pop(top, None)
+        _tab_colour(sheet.extra, fields)
 
     def _update_spreadsheet_properties(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         p = args.get("properties", {})
@@ -1177,15 +1182,26 @@ class SheetsServer:
         ss.sheet_by_id(int(args.get("sheetId", 0))).basic_filter = None
 
     def _add_protected_range(self, ss: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
-        pr = copy.deepcopy(args.get("protectedRange", {}))
-        rng = pr.get("range", {})
+        asked = copy.deepcopy(args.get("protectedRange", {}))
+        rng = asked.get("range", {})
         sheet = ss.sheet_by_id(int(rng.get("sheetId", 0)))
-        pr.setdefault("protectedRangeId", ss.new_id())
-        if not pr.get("warningOnly"):
-            pr.setdefault("requestingUserCanEdit", True)
-            pr.setdefault("editors", {"users": []})
+        # as Google answers: nulls, false flags and empty lists left out; the caller
+        # (who protected it) can always edit; editors always present, maybe empty
+        pr: dict[str, Any] = {"protectedRangeId": asked.get("protectedRangeId") or ss.new_id()}
+        for key, value in asked.items():
+            if key in {"protectedRangeId", "requestingUserCanEdit", "editors"} or value in (None, False, ""):
+                continue
+            pr[key] = value
+        editors = asked.get("editors") or {}
+        pr["requestingUserCanEdit"] = True
+        pr["editors"] = {k: v for k, v in editors.items() if v}
+        reply = {"addProtectedRange": {"protectedRange": proto3(copy.deepcopy(pr))}}
+        # the one who protected it is an editor from then on (the reply does not say so yet)
+        users = pr["editors"].setdefault("users", [])
+        if self._caller and self._caller not in users:
+            users.append(self._caller)
         sheet.protected.append(pr)
-        return {"addProtectedRange": {"protectedRange": proto3(pr)}}
+        return reply
 
     def _delete_protected_range(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         pid = int(args.get("protectedRangeId", -1))
@@ -1549,6 +1565,38 @@ class SheetsServer:
             out["tableRange"] = table_range
         out["updates"] = {"spreadsheetId": ss.spreadsheet_id, **updates}
         return out
+
+
+def colour(rgb: dict[str, Any] | None) -> dict[str, Any]:
+    """A colour as Google keeps it: 8 bits a channel (truncated), sent as float32, zero
+    channels left out (proto3)."""
+    out: dict[str, Any] = {}
+    for channel, v in (rgb or {}).items():
+        if channel == "alpha":
+            q = float(v)
+        else:
+            q = math.floor(float(v) * 255 + 1e-6) / 255
+        if q:
+            out[channel] = _num(float(str(numpy.float32(q))))
+    return out
+
+
+def _tab_colour(props: dict[str, Any], fields: list[str]) -> None:
+    """Google mirrors tabColor and tabColorStyle (the newer name) into each other."""
+    style_set = any(f.split(".")[0] == "tabColorStyle" for f in fields)
+    plain_set = any(f.split(".")[0] == "tabColor" for f in fields)
+    if style_set or (fields == list(props) and "tabColorStyle" in props):
+        rgb = (props.get("tabColorStyle") or {}).get("rgbColor")
+    elif plain_set:
+        rgb = props.get("tabColor")
+    else:
+        return
+    props.pop("tabColor", None)
+    props.pop("tabColorStyle", None)
+    if rgb is not None:
+        c = colour(rgb)
+        props["tabColor"] = c
+        props["tabColorStyle"] = {"rgbColor": dict(c)}
 
 
 def _find_table(box: Box) -> Box | None:
