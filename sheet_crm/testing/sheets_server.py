@@ -370,6 +370,9 @@ class Spreadsheet:
             cells = text
         if not cells:
             return Box(sheet, 0, None, 0, None)
+        for named in self.named_ranges:
+            if named["name"] == cells:  # 'Sheet1'!NamedRange: Google goes by the name
+                return _grid_box(self, named["range"])
         parts = cells.split(":")
         if len(parts) > 2:
             raise _bad(f"Unable to parse range: {original}")
@@ -1285,8 +1288,39 @@ class SheetsServer:
         ss.sheet_by_id(int(rng.get("sheetId", 0)))
 
     def _merge_cells(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
-        rng = copy.deepcopy(args.get("range", {}))
-        ss.sheet_by_id(int(rng.get("sheetId", 0))).merges.append(rng)
+        """MERGE_ALL: one merge; MERGE_COLUMNS: one per column; MERGE_ROWS: one per row.
+        Merges inside the range are replaced; one that sticks out of it is an error."""
+        box = _grid_box(ss, args.get("range", {}))
+        r0, r1, c0, c1 = box.clipped()
+        sheet = box.sheet
+        kept = []
+        for m in sheet.merges:
+            mr0, mr1 = m.get("startRowIndex", 0), m.get("endRowIndex", 0)
+            mc0, mc1 = m.get("startColumnIndex", 0), m.get("endColumnIndex", 0)
+            if mr1 <= r0 or r1 <= mr0 or mc1 <= c0 or c1 <= mc0:
+                kept.append(m)
+            elif not (r0 <= mr0 and mr1 <= r1 and c0 <= mc0 and mc1 <= c1):
+                raise _bad("You must select all cells in a merged region to merge or unmerge them.")
+        kind = args.get("mergeType", "MERGE_ALL")
+        if kind == "MERGE_COLUMNS":
+            parts = [(r0, r1, c, c + 1) for c in range(c0, c1)]
+        elif kind == "MERGE_ROWS":
+            parts = [(r, r + 1, c0, c1) for r in range(r0, r1)]
+        else:
+            parts = [(r0, r1, c0, c1)]
+        sid = sheet.sheet_id
+        for a, b, c, d in parts:
+            if (b - a) * (d - c) > 1:  # a single cell is no merge
+                kept.append(
+                    {
+                        "sheetId": sid,
+                        "startRowIndex": a,
+                        "endRowIndex": b,
+                        "startColumnIndex": c,
+                        "endColumnIndex": d,
+                    }
+                )
+        sheet.merges = kept
 
     def _unmerge_cells(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         box = _grid_box(ss, args.get("range", {}))
@@ -1384,6 +1418,8 @@ class SheetsServer:
         m = re.fullmatch(r"/([^:]+)(:append|:clear)?", rest)
         if not m:
             raise ApiError(404, "Requested entity was not found.")
+        if method in {"PUT", "POST"} and m.group(2) != ":clear":
+            self._check_values(data, "data")  # the body is read before the range
         box = ss.parse_range(unquote(m.group(1)))
         action = m.group(2)
         if action == ":clear" and method == "POST":
