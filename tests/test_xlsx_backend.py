@@ -348,3 +348,47 @@ def test_app_properties_list_the_new_tabs(tmp_path: Path) -> None:
     titles = [el.text for el in app.iter(f"{vt}lpstr")]
     assert titles == ["Worksheets", "Sheet1", "Tiers", "Issues"]
     assert [el.text for el in app.iter(f"{vt}i4")] == ["3"]
+
+
+def test_owner_formulas_in_a_tool_tab_drop_the_calculation_chain(tmp_path: Path) -> None:
+    """Excel's calcChain must not point at formulas that the replaced tool tab no longer has."""
+    path = tmp_path / "crm.xlsx"
+    openpyxl.Workbook().save(path)
+    backend = XlsxBackend(path)
+    tab = ToolTab("Duplicates", ["Pair", "Decision"], [["P1", None]], decision_columns=("Decision",))
+    backend.write(WritePlan(tabs=[tab], generated_at=WHEN), expected_version=backend.read().version)
+    # the owner types a formula into the tool tab; Excel saves a calcChain listing it
+    with zipfile.ZipFile(path) as zf:
+        items = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    info_sheet = next(n for n in items if n.startswith("xl/worksheets/sheet") and b"Decision" in items[n])
+    items[info_sheet] = (
+        items[info_sheet].replace(b'<c r="B3"', b'<c r="C3"><f>1+1</f><v>2</v></c><c r="B3"', 1)
+        if b'<c r="B3"' in items[info_sheet]
+        else items[info_sheet].replace(
+            b'<c r="A3" t="inlineStr"><is><t>P1</t></is></c>',
+            b'<c r="A3" t="inlineStr"><is><t>P1</t></is></c><c r="C3"><f>1+1</f><v>2</v></c>',
+        )
+    )
+    assert b"<f>1+1</f>" in items[info_sheet]
+    items["xl/calcChain.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C3" i="2"/></calcChain>'
+    )
+    items["xl/_rels/workbook.xml.rels"] = items["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdCalc" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    items["[Content_Types].xml"] = items["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" '
+        b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in items.items():
+            zf.writestr(name, data)
+    backend.write(WritePlan(tabs=[tab], generated_at=WHEN), expected_version=backend.read().version)
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/calcChain.xml" not in zf.namelist()
+        assert b"calcChain" not in zf.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in zf.read("[Content_Types].xml")

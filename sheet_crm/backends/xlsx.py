@@ -505,6 +505,20 @@ class _PackageEdit:
         self.styles_part = part
         return self.styles_editor.tool_styles(self.info.date1904)
 
+    def _drop_calc_chain(self) -> None:
+        """The owner typed formulas into a tool tab that is now replaced: Excel's calculation
+        chain (a cache of where formulas are) would point at cells that no longer hold
+        one, which Excel reports as damage. Dropping the chain is safe: Excel rebuilds it."""
+        rels_part = rd.rels_part_of(self.info.workbook_part)
+        for rid, typ, target, _mode in rd.read_rels(self.zf, self.info.workbook_part):
+            if not typ.endswith("/calcChain") or target in self.deleted:
+                continue
+            self.deleted.add(target)
+            self.ct_remove.append(target)
+            text = self.text(rels_part)
+            text = re.sub(r'<(?:\w+:)?Relationship\b[^>]*\bId="' + re.escape(rid) + r'"[^>]*/>', "", text)
+            self.put(rels_part, text.encode("utf-8"))
+
     def _add_workbook_rel(self, rel_type: str, part: str) -> str:
         rels_part = rd.rels_part_of(self.info.workbook_part)
         text = self.text(rels_part)
@@ -563,6 +577,8 @@ class _PackageEdit:
                     "then run again.",
                     where=str(self.path),
                 )
+            if old.formulas:
+                self._drop_calc_chain()
             if tab.append_only:
                 keep = [list(r) for r in old.rows[2:] if any(not is_blank(v) for v in r)]
                 rows = keep + rows
