@@ -218,6 +218,8 @@ class Sheet:
     protected: list[dict[str, Any]] = field(default_factory=list)
     charts: list[dict[str, Any]] = field(default_factory=list)
     merges: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    pixel_sizes: dict[tuple[str, int], int] = field(default_factory=dict)  # ("COLUMNS", 2) -> 140
 
     def clone(self) -> Sheet:
         twin = copy.copy(self)
@@ -230,6 +232,8 @@ class Sheet:
         twin.protected = copy.deepcopy(self.protected)
         twin.charts = copy.deepcopy(self.charts)
         twin.merges = copy.deepcopy(self.merges)
+        twin.notes = dict(self.notes)
+        twin.pixel_sizes = dict(self.pixel_sizes)
         return twin
 
     def get(self, r: int, c: int) -> Any:
@@ -253,6 +257,8 @@ class Sheet:
             self.formulas[(r, c)] = formula
 
     def add_format(self, r0: int, r1: int, c0: int, c1: int, fmt: dict[str, Any]) -> None:
+        if "backgroundColor" in fmt or "backgroundColorStyle" in fmt or "textFormat" in fmt:
+            fmt = _styled(fmt)
         if (r1 - r0, c1 - c0) == (1, 1):
             self.cell_formats[(r0, c0)] = {**self.cell_formats.get((r0, c0), {}), **fmt}
         else:
@@ -301,6 +307,32 @@ class Sheet:
             else:
                 props[key] = copy.deepcopy(value)
         return props
+
+    def row_width(self, r: int, c1: int) -> int:
+        """How far row ``r`` holds anything (a value, a note, a format), up to ``c1``."""
+        width = len(self.cells[r]) if r < len(self.cells) else 0
+        for rr, c in self.notes:
+            if rr == r:
+                width = max(width, c + 1)
+        for rr, c in self.cell_formats:
+            if rr == r and self.cell_formats[(rr, c)]:
+                width = max(width, c + 1)
+        for f0, f1, _g0, g1, _fmt in self.formats:
+            if f0 <= r < f1:
+                width = max(width, g1)
+        return min(width, c1)
+
+    def last_used_row(self) -> int:
+        """Rows up to the last one holding a value, a note or a format."""
+        n = self.last_row()
+        for r, _c in self.notes:
+            n = max(n, r + 1)
+        for (r, _c), fmt in self.cell_formats.items():
+            if fmt:
+                n = max(n, r + 1)
+        for _f0, f1, *_ in self.formats:
+            n = max(n, min(f1, self.row_count))
+        return n
 
     def last_row(self) -> int:
         """Number of rows up to the last one holding a value."""
@@ -973,7 +1005,10 @@ class SheetsServer:
     def _resource(self, ss: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
         grid_data = query.get("includeGridData", ["false"])[0].lower() == "true"
         mask = _parse_mask(query["fields"][0]) if "fields" in query else {}
-        cell_mask = mask.get("sheets", {}).get("data", {}).get("rowData", {}).get("values")
+        data_mask = mask.get("sheets", {}).get("data")
+        # a field mask that asks for grid data gets it, whatever includeGridData says
+        grid_data = grid_data or data_mask is not None
+        cell_mask = (data_mask or {}).get("rowData", {}).get("values")
         types_only = cell_mask == {"effectiveFormat": {"numberFormat": {"type": {}}}}
         ranges = query.get("ranges", [])
         boxes = [ss.parse_range(r) for r in ranges]
@@ -989,10 +1024,13 @@ class SheetsServer:
             if s.charts:
                 entry["charts"] = copy.deepcopy(s.charts)
             mine = [b for b in boxes if b.sheet is s]
-            if grid_data and (mine or not ranges):
-                entry["data"] = [self._grid_data(b, types_only) for b in (mine or [Box(s, 0, None, 0, None)])]
-            if ranges and not mine and grid_data:
-                continue
+            if ranges and not mine:
+                continue  # only the tabs the ranges name
+            if grid_data:
+                entry["data"] = [
+                    self._grid_data(b, types_only, cell_mask, data_mask)
+                    for b in (mine or [Box(s, 0, None, 0, None)])
+                ]
             sheets.append(entry)
         out: dict[str, Any] = {
             "spreadsheetId": ss.spreadsheet_id,
@@ -1011,36 +1049,67 @@ class SheetsServer:
         out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.spreadsheet_id}/edit"
         return out
 
-    def _grid_data(self, box: Box, types_only: bool = False) -> dict[str, Any]:
+    def _grid_data(
+        self,
+        box: Box,
+        types_only: bool = False,
+        cell_mask: dict[str, Any] | None = None,
+        data_mask: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One GridData: cells holding a value, a note or a format; each cell cut to the
+        field mask before trailing empty cells and rows are left out, as Google does."""
         r0, r1, c0, c1 = box.clipped()
         sheet = box.sheet
-        r_end = min(r1, sheet.last_row())
-        rows = []
-        for r in range(r0, r_end):
-            values = []
-            width = min(c1, len(sheet.cells[r]) if r < len(sheet.cells) else 0)
-            for c in range(c0, width):
-                if types_only:  # the field mask asks only for number-format types
+        rows: list[dict[str, Any]] = []
+        if types_only:  # the benchmark's hot path: the mask asks only for number-format types
+            for r in range(r0, min(r1, sheet.last_row())):
+                values = []
+                for c in range(c0, min(c1, len(sheet.cells[r]) if r < len(sheet.cells) else 0)):
                     nf = sheet.number_format(r, c) if sheet.get(r, c) is not None else None
                     kind = nf.get("type") if nf else None
                     values.append({"effectiveFormat": {"numberFormat": {"type": kind}}} if kind else {})
-                else:
-                    values.append(self._cell_data(sheet, r, c))
-            while values and not values[-1]:
-                values.pop()
-            rows.append({"values": values} if values else {})
+                while values and not values[-1]:
+                    values.pop()
+                rows.append({"values": values} if values else {})
+        elif data_mask is None or "rowData" in data_mask or not data_mask:
+            for r in range(r0, min(r1, sheet.last_used_row())):
+                values = []
+                for c in range(c0, sheet.row_width(r, c1)):
+                    cell = self._cell_data(sheet, r, c)
+                    values.append(apply_mask(cell, cell_mask) if cell_mask else cell)
+                while values and not values[-1]:
+                    values.pop()
+                rows.append({"values": values} if values else {})
+        while rows and not rows[-1]:
+            rows.pop()
         out: dict[str, Any] = {"rowData": rows} if rows else {}
         if r0:
             out["startRow"] = r0
         if c0:
             out["startColumn"] = c0
+        wants = data_mask or {}
+        if data_mask is None or not data_mask or "rowMetadata" in wants:
+            out["rowMetadata"] = [
+                {"pixelSize": sheet.pixel_sizes.get(("ROWS", r), 21)} for r in range(r0, r1)
+            ]
+        if data_mask is None or not data_mask or "columnMetadata" in wants:
+            out["columnMetadata"] = [
+                {"pixelSize": sheet.pixel_sizes.get(("COLUMNS", c), 100)} for c in range(c0, c1)
+            ]
         return out
 
     def _cell_data(self, sheet: Sheet, r: int, c: int) -> dict[str, Any]:
         v = sheet.get(r, c)
-        if v is None:
-            return {}
+        note = sheet.notes.get((r, c))
         fmt = sheet.cell_format(r, c)
+        if v is None:
+            out_empty: dict[str, Any] = {}
+            if fmt:
+                out_empty["userEnteredFormat"] = copy.deepcopy(fmt)
+                out_empty["effectiveFormat"] = {**_DEFAULT_FORMAT, **fmt}
+            if note:
+                out_empty["note"] = note
+            return out_empty
         if isinstance(v, bool):
             ev = {"boolValue": v}
         elif isinstance(v, int | float):
@@ -1056,6 +1125,8 @@ class SheetsServer:
         }
         if fmt:
             out["userEnteredFormat"] = copy.deepcopy(fmt)
+        if note:
+            out["note"] = note
         return out
 
     def _get(self, ss: Spreadsheet, query: dict[str, list[str]]) -> dict[str, Any]:
@@ -1179,6 +1250,15 @@ class SheetsServer:
     def _set_basic_filter(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         flt = copy.deepcopy(args.get("filter", {}))
         box = _grid_box(ss, flt.get("range", {}))
+        r0, r1, c0, c1 = box.clipped()
+        # Google answers with every bound spelt out
+        flt["range"] = {
+            "sheetId": box.sheet.sheet_id,
+            "startRowIndex": r0,
+            "endRowIndex": r1,
+            "startColumnIndex": c0,
+            "endColumnIndex": c1,
+        }
         box.sheet.basic_filter = flt
 
     def _clear_basic_filter(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
@@ -1263,6 +1343,11 @@ class SheetsServer:
                     self._put_entered(sheet, r, c, cell.get("userEnteredValue"))
                 if ("userEnteredFormat" in fields or fields == "*") and "userEnteredFormat" in cell:
                     sheet.add_format(r, r + 1, c, c + 1, copy.deepcopy(cell["userEnteredFormat"]))
+                if "note" in fields.split(",") or fields == "*":
+                    if cell.get("note"):
+                        sheet.notes[(r, c)] = cell["note"]
+                    else:
+                        sheet.notes.pop((r, c), None)
 
     def _add_chart(self, ss: Spreadsheet, args: dict[str, Any]) -> dict[str, Any]:
         chart = copy.deepcopy(args.get("chart", {}))
@@ -1286,6 +1371,16 @@ class SheetsServer:
         widths, auto-resize): accepted and validated for their sheet id."""
         rng = args.get("range", args.get("dimensions", {}))
         ss.sheet_by_id(int(rng.get("sheetId", 0)))
+
+    def _update_dimension_properties(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
+        rng = args.get("range", {})
+        sheet = ss.sheet_by_id(int(rng.get("sheetId", 0)))
+        dim = rng.get("dimension", "ROWS")
+        end = rng.get("endIndex", sheet.row_count if dim == "ROWS" else sheet.col_count)
+        size = args.get("properties", {}).get("pixelSize")
+        if size is not None and "pixelSize" in args.get("fields", ""):
+            for i in range(int(rng.get("startIndex", 0)), int(end)):
+                sheet.pixel_sizes[(dim, i)] = int(size)
 
     def _merge_cells(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         """MERGE_ALL: one merge; MERGE_COLUMNS: one per column; MERGE_ROWS: one per row.
@@ -1617,6 +1712,25 @@ def colour(rgb: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def _styled(fmt: dict[str, Any]) -> dict[str, Any]:
+    """A cell format as Google keeps it: colours 8-bit, each colour mirrored into its
+    ``...Style`` twin (backgroundColor -> backgroundColorStyle.rgbColor)."""
+    out = copy.deepcopy(fmt)
+    pairs = [(out, "backgroundColor", "backgroundColorStyle")]
+    if isinstance(out.get("textFormat"), dict):
+        pairs.append((out["textFormat"], "foregroundColor", "foregroundColorStyle"))
+    for holder, plain, style in pairs:
+        if plain in holder:
+            c = colour(holder[plain])
+            holder[plain] = c
+            holder[style] = {"rgbColor": dict(c)}
+        elif isinstance(holder.get(style), dict) and "rgbColor" in holder[style]:
+            c = colour(holder[style]["rgbColor"])
+            holder[style] = {"rgbColor": c}
+            holder[plain] = dict(c)
+    return out
+
+
 def _tab_colour(props: dict[str, Any], fields: list[str]) -> None:
     """Google mirrors tabColor and tabColorStyle (the newer name) into each other."""
     style_set = any(f.split(".")[0] == "tabColorStyle" for f in fields)
@@ -1688,7 +1802,7 @@ _BATCH_HANDLERS: dict[str, Callable[[SheetsServer, Spreadsheet, dict[str, Any]],
     "updateCells": SheetsServer._update_cells,
     "addChart": SheetsServer._add_chart,
     "deleteEmbeddedObject": SheetsServer._delete_embedded_object,
-    "updateDimensionProperties": SheetsServer._no_effect,
+    "updateDimensionProperties": SheetsServer._update_dimension_properties,
     "autoResizeDimensions": SheetsServer._no_effect,
     "mergeCells": SheetsServer._merge_cells,
     "unmergeCells": SheetsServer._unmerge_cells,
