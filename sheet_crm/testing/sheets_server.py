@@ -1018,7 +1018,15 @@ class SheetsServer:
             if s.merges:
                 entry["merges"] = proto3(s.merges)
             if s.basic_filter:
-                entry["basicFilter"] = proto3(s.basic_filter)
+                # kept as set; answered with every bound spelt out, as Google does
+                r0, r1, c0, c1 = _grid_box(ss, s.basic_filter.get("range", {})).clipped()
+                bounds = {
+                    "startRowIndex": r0,
+                    "endRowIndex": r1,
+                    "startColumnIndex": c0,
+                    "endColumnIndex": c1,
+                }
+                entry["basicFilter"] = proto3({**s.basic_filter, "range": {"sheetId": s.sheet_id, **bounds}})
             if s.protected:
                 entry["protectedRanges"] = proto3(s.protected)
             if s.charts:
@@ -1250,15 +1258,6 @@ class SheetsServer:
     def _set_basic_filter(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         flt = copy.deepcopy(args.get("filter", {}))
         box = _grid_box(ss, flt.get("range", {}))
-        r0, r1, c0, c1 = box.clipped()
-        # Google answers with every bound spelt out
-        flt["range"] = {
-            "sheetId": box.sheet.sheet_id,
-            "startRowIndex": r0,
-            "endRowIndex": r1,
-            "startColumnIndex": c0,
-            "endColumnIndex": c1,
-        }
         box.sheet.basic_filter = flt
 
     def _clear_basic_filter(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
