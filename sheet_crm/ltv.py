@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 FloatArray = NDArray[np.float64]
 
@@ -129,9 +129,24 @@ def summarise(
 
 def _compress(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
     """Unique rows of the columns, and how often each occurs (the fit's weights)."""
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i] for i in range(unique.shape[1])], counts.astype(np.float64)
+    if columns[0].size == 0:
+        return list(columns), np.zeros(0)
+    order = np.lexsort(columns[::-1])
+    sorted_cols = [c[order] for c in columns]
+    new = np.zeros(order.size, dtype=bool)
+    new[0] = True
+    for c in sorted_cols:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, order.size)).astype(np.float64)
+    return [c[starts] for c in sorted_cols], counts
+
+
+def _wsum(w: FloatArray, values: FloatArray) -> FloatArray:
+    """Weighted sum over customers (the last axis). Plain multiply-and-add on purpose:
+    ``np.dot`` goes to a threaded BLAS, which on a busy small machine is many times
+    slower than this for vectors of this size."""
+    return (values * w).sum(axis=-1)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- BG/NBD
@@ -152,6 +167,30 @@ def bgnbd_log_likelihood(
     return ln_a1 + ln_a2 + np.logaddexp(ln_a3, ln_a4)
 
 
+def _bgnbd_gradient(
+    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Each customer's log-likelihood and its gradient with respect to
+    (ln r, ln alpha, ln a, ln b): four rows, one column per customer."""
+    repeat = x > 0
+    ln_a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    ln_a2 = betaln(a, b + x) - betaln(a, b)
+    log_T = np.log(alpha + T)
+    log_tx = np.log(alpha + t_x)
+    ln_a3 = -(r + x) * log_T
+    bx1 = np.where(repeat, b + x - 1, 1.0)
+    ln_a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_tx, -np.inf)
+    mix = np.logaddexp(ln_a3, ln_a4)
+    w3 = np.exp(ln_a3 - mix)  # the share of the "still active" term
+    w4 = np.where(repeat, 1.0 - w3, 0.0)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_T - w4 * log_tx
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
+    d_b = digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b) - w4 / bx1
+    grad = np.vstack((d_r * r, d_alpha * alpha, d_a * a, d_b * b))
+    return ln_a1 + ln_a2 + mix, grad
+
+
 def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
     """Maximum-likelihood BG/NBD parameters. ``converged`` is False when the
     optimiser did not report success or the result is not finite."""
@@ -159,33 +198,39 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BgNbdParams:
     (xu, tu, Tu), w = _compress(xa, ta, Ta)
     total_w = float(w.sum())
 
-    def negll(logp: FloatArray) -> float:
+    def negll(logp: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = np.exp(logp)
-        ll = bgnbd_log_likelihood(r, alpha, a, b, xu, tu, Tu)
-        value = -float(np.dot(w, ll)) / total_w
-        return value if np.isfinite(value) else 1e100
+        ll, grad = _bgnbd_gradient(r, alpha, a, b, xu, tu, Tu)
+        value = -float(_wsum(w, ll)) / total_w
+        if not np.isfinite(value):
+            return 1e100, np.zeros(4)
+        return value, -_wsum(w, grad) / total_w
 
     # Starting values: rate from repeat purchases per week of observation,
     # a moderate drop-out chance.
-    mean_rate = max(float(np.dot(w, xu)) / max(float(np.dot(w, Tu)), 1e-9), 1e-3)
+    mean_rate = max(float(_wsum(w, xu)) / max(float(_wsum(w, Tu)), 1e-9), 1e-3)
     start = np.log([1.0, 1.0 / mean_rate, 1.0, 2.0])
     params, ok = _minimise(negll, start)
     r, alpha, a, b = (float(v) for v in np.exp(params))
-    ll = float(np.dot(w, bgnbd_log_likelihood(r, alpha, a, b, xu, tu, Tu)))
+    ll = float(_wsum(w, bgnbd_log_likelihood(r, alpha, a, b, xu, tu, Tu)))
     ok = ok and bool(np.isfinite(ll))
     return BgNbdParams(r, alpha, a, b, ll, ok, int(xa.size))
 
 
 def _minimise(negll, start: FloatArray) -> tuple[FloatArray, bool]:  # type: ignore[no-untyped-def]
-    """L-BFGS-B on log-parameters, then Nelder-Mead from there if it did not settle.
+    """L-BFGS-B on log-parameters with the analytic gradient (``negll`` returns
+    value and gradient), then Nelder-Mead from there if it did not settle.
 
     Parameters are kept within exp(+-20): beyond that the model is degenerate and we
     would rather say "no fit" than report nonsense."""
     bounds = [(-20.0, 20.0)] * len(start)
-    res = minimize(negll, start, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
+    res = minimize(negll, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 1000})
     if not res.success:
         res = minimize(
-            negll, res.x, method="Nelder-Mead", options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10}
+            lambda p: negll(p)[0],
+            res.x,
+            method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-10},
         )
     at_edge = bool(np.any(np.abs(res.x) >= 19.9))
     return res.x, bool(res.success) and not at_edge and bool(np.all(np.isfinite(res.x)))
@@ -249,17 +294,26 @@ def fit_gamma_gamma(x: ArrayLike, monetary: ArrayLike) -> GammaGammaParams:
     (xu, mu), w = _compress(xa[keep], ma[keep])
     total_w = max(float(w.sum()), 1.0)
 
-    def negll(logp: FloatArray) -> float:
+    def negll(logp: FloatArray) -> tuple[float, FloatArray]:
         p, q, g = np.exp(logp)
-        value = -float(np.dot(w, gamma_gamma_log_likelihood(p, q, g, xu, mu))) / total_w
-        return value if np.isfinite(value) else 1e100
+        px = p * xu
+        value = -float(_wsum(w, gamma_gamma_log_likelihood(p, q, g, xu, mu))) / total_w
+        if not np.isfinite(value):
+            return 1e100, np.zeros(3)
+        common = digamma(px + q)
+        log_mix = np.log(g + mu * xu)
+        d_p = xu * (common - digamma(px) + np.log(mu) + np.log(xu) - log_mix)
+        d_q = common - digamma(q) + np.log(g) - log_mix
+        d_g = q / g - (px + q) / (g + mu * xu)
+        grad = np.array([_wsum(w, d_p) * p, _wsum(w, d_q) * q, _wsum(w, d_g) * g])
+        return value, -grad / total_w
 
     # Start near the method-of-moments guess: mean spend = p * gamma / (q - 1).
-    mean_m = float(np.dot(w, mu)) / total_w if total_w else 1.0
+    mean_m = float(_wsum(w, mu)) / total_w if total_w else 1.0
     start = np.log([2.0, 3.0, max(mean_m, 1e-6)])
     params, ok = _minimise(negll, start)
     p, q, g = (float(v) for v in np.exp(params))
-    ll = float(np.dot(w, gamma_gamma_log_likelihood(p, q, g, xu, mu)))
+    ll = float(_wsum(w, gamma_gamma_log_likelihood(p, q, g, xu, mu)))
     ok = ok and bool(np.isfinite(ll)) and q > 1.0  # q <= 1: the mean spend is infinite
     return GammaGammaParams(p, q, g, ll, ok, int(keep.sum()))
 
