@@ -30,7 +30,7 @@ from sheet_crm.testing.sheets_server import IMPLEMENTED_REQUESTS
 
 RECORDED = ("conformance", "google-sheets-recorded")
 DISCOVERY_DIR = ("conformance", "google-discovery")
-MIN_PASSING = 106  # measured (106 of 124); a drop means the server regressed
+MIN_PASSING = 108  # measured (108 of 124, none failing); a drop means the server regressed
 
 # the service account the traffic was recorded with (it shows up as a protected range's editor)
 RECORDED_ACCOUNT = "telegram-budgeter@telegram-budgeter.iam.gserviceaccount.com"
@@ -48,6 +48,22 @@ _ENDPOINTS = [
     ("GET", r"/v4/spreadsheets/[^/:]+/values:batchGet"),
     ("POST", r"/v4/spreadsheets/[^/:]+/values:(batchUpdate|batchClear)"),
 ]
+
+
+# Scenarios whose endpoints we implement but whose answers depend on something this
+# server deliberately does not emulate.
+NOT_EMULATED = {
+    "WorksheetTest.test_auto_resize_columns": (
+        "autoResizeDimensions sizes a column from rendered text width (font metrics); "
+        "the server keeps the width unchanged"
+    ),
+}
+
+# What the recorded world held before a scenario started: a spreadsheet that exists
+# but is not shared with the recording account (Google answers 403, not 404).
+PRIVATE_SPREADSHEETS = {
+    "ClientTest.test_access_private_spreadsheet": "1jIKzPs8LsiZZdLdeMEP-5ZIHw6RkjiOmj1LrJN706Yc",
+}
 
 
 def _supported(method: str, uri: str, body: str | None) -> str:
@@ -274,10 +290,15 @@ def replay(path: Path) -> tuple[str, str]:
         why = _supported(req["method"], req["uri"], req.get("body"))
         if why:
             return "out-of-scope", why
+    if path.stem in NOT_EMULATED:
+        return "out-of-scope", NOT_EMULATED[path.stem]
     check = schemas()
     server = SheetsServer(tokens={"test-token": RECORDED_ACCOUNT})
     session = server.session()
     ids = IdMap()
+    if path.stem in PRIVATE_SPREADSHEETS:
+        theirs = server.create("Someone else's", shared_with={"someone-else@example.com"})
+        ids.match("file", PRIVATE_SPREADSHEETS[path.stem], theirs)
     for n, it in enumerate(interactions):
         req, res = it["request"], it["response"]
         uri = ids.rewrite(req["uri"])

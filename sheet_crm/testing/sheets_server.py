@@ -487,7 +487,7 @@ def _arith(formula: str) -> Any:
         raise ValueError(formula)
 
     try:
-        return _num(ev(ast.parse(formula.replace("^", "**"), mode="eval").body))
+        return _num(ev(ast.parse(formula.strip().replace("^", "**"), mode="eval").body))
     except (ValueError, SyntaxError, ZeroDivisionError, TypeError):
         return "#NAME?"
 
