@@ -1483,6 +1483,23 @@ class SheetsServer:
         ss.named_ranges.append(nr)
         return {"addNamedRange": {"namedRange": proto3(nr)}}
 
+    def _update_named_range(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
+        asked = args.get("namedRange", {})
+        target = next(
+            (n for n in ss.named_ranges if n.get("namedRangeId") == asked.get("namedRangeId")), None
+        )
+        if target is None:
+            raise _bad(f"No named range with id {asked.get('namedRangeId')}.")
+        fields = [f.strip() for f in args.get("fields", "").split(",") if f.strip()]
+        for f in list(asked) if fields == ["*"] else fields:
+            top = f.split(".")[0]
+            if top == "namedRangeId":
+                continue
+            if top in asked:
+                target[top] = copy.deepcopy(asked[top])
+            else:
+                target.pop(top, None)
+
     def _delete_named_range(self, ss: Spreadsheet, args: dict[str, Any]) -> None:
         ss.named_ranges = [n for n in ss.named_ranges if n.get("namedRangeId") != args.get("namedRangeId")]
 
@@ -1810,6 +1827,7 @@ _BATCH_HANDLERS: dict[str, Callable[[SheetsServer, Spreadsheet, dict[str, Any]],
     "deleteDimension": SheetsServer._delete_dimension,
     "addNamedRange": SheetsServer._add_named_range,
     "deleteNamedRange": SheetsServer._delete_named_range,
+    "updateNamedRange": SheetsServer._update_named_range,
 }
 IMPLEMENTED_REQUESTS = frozenset(_BATCH_HANDLERS)
 
