@@ -308,15 +308,19 @@ class Sheet:
                 props[key] = copy.deepcopy(value)
         return props
 
-    def row_width(self, r: int, c1: int) -> int:
+    def used_widths(self) -> dict[int, int]:
+        """Row -> how far it holds a note or a one-cell format (one pass, not per row)."""
+        widths: dict[int, int] = {}
+        for r, c in self.notes:
+            widths[r] = max(widths.get(r, 0), c + 1)
+        for (r, c), fmt in self.cell_formats.items():
+            if fmt:
+                widths[r] = max(widths.get(r, 0), c + 1)
+        return widths
+
+    def row_width(self, r: int, c1: int, used: dict[int, int]) -> int:
         """How far row ``r`` holds anything (a value, a note, a format), up to ``c1``."""
-        width = len(self.cells[r]) if r < len(self.cells) else 0
-        for rr, c in self.notes:
-            if rr == r:
-                width = max(width, c + 1)
-        for rr, c in self.cell_formats:
-            if rr == r and self.cell_formats[(rr, c)]:
-                width = max(width, c + 1)
+        width = max(len(self.cells[r]) if r < len(self.cells) else 0, used.get(r, 0))
         for f0, f1, _g0, g1, _fmt in self.formats:
             if f0 <= r < f1:
                 width = max(width, g1)
@@ -1080,9 +1084,10 @@ class SheetsServer:
                     values.pop()
                 rows.append({"values": values} if values else {})
         elif data_mask is None or "rowData" in data_mask or not data_mask:
+            used = sheet.used_widths()
             for r in range(r0, min(r1, sheet.last_used_row())):
                 values = []
-                for c in range(c0, sheet.row_width(r, c1)):
+                for c in range(c0, sheet.row_width(r, c1, used)):
                     cell = self._cell_data(sheet, r, c)
                     values.append(apply_mask(cell, cell_mask) if cell_mask else cell)
                 while values and not values[-1]:
