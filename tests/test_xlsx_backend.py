@@ -389,3 +389,34 @@ def test_owner_formulas_in_a_tool_tab_drop_the_calculation_chain(tmp_path: Path)
         assert "xl/calcChain.xml" not in zf.namelist()
         assert b"calcChain" not in zf.read("xl/_rels/workbook.xml.rels")
         assert b"calcChain" not in zf.read("[Content_Types].xml")
+
+
+def test_long_tabs_read_as_build_table_reads_them(tmp_path: Path) -> None:
+    """Rows below the top are added without copying; the result equals build_table's."""
+    from sheet_crm.workbook import FindingList, build_table
+
+    grid: list[list[Cell]] = [["Title"], [], ["Customer ID", "Name", "Email"]]
+    for i in range(60):
+        grid.append(
+            []
+            if i % 7 == 0
+            else [f"C{i}", f"N{i}", "  " if i % 5 == 0 else f"e{i}@x.org", "extra"][: 2 + i % 3]
+        )
+    path = tmp_path / "long.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Customers"
+    for r, line in enumerate(grid, start=1):
+        for c, v in enumerate(line, start=1):
+            sheet.cell(r, c, v)
+    book.save(path)
+    ours = XlsxBackend(path).read().find("Customers")
+    reference = build_table("Customers", [list(r) for r in grid], findings=FindingList())
+    assert ours is not None
+    assert (ours.header_row, ours.headers, ours.fields) == (
+        reference.header_row,
+        reference.headers,
+        reference.fields,
+    )
+    assert [(r.number, r.values) for r in ours.rows] == [(r.number, r.values) for r in reference.rows]

@@ -49,6 +49,7 @@ from ..workbook import (
     GENERATED_MARK,
     Cell,
     FindingList,
+    Row,
     Table,
     ToolTab,
     Workbook,
@@ -393,10 +394,32 @@ def _first_column(rows: list[list[Cell]]) -> int:
     return (first or 0) + 1
 
 
+_TOP = 20  # build_table finds the header within the top 15 rows
+
+
 def _table(name: str, data: rd.SheetData, findings: FindingList) -> Table:
     first_col = _first_column(data.rows)
     grid = data.rows if first_col == 1 else [line[first_col - 1 :] for line in data.rows]
-    table = build_table(name, grid, first_column=first_col, findings=findings, merged_cells=data.merged)
+    # Header detection, aliases and findings come from build_table, which looks at the top
+    # rows only; the rows below are added here the same way (padded to the headers, blank
+    # rows skipped) but reusing the lists just read, so a 1M-row tab is not held twice.
+    table = build_table(
+        name, grid[:_TOP], first_column=first_col, findings=findings, merged_cells=data.merged
+    )
+    width = len(table.headers)
+    if width:
+        rows = table.rows
+        for index in range(_TOP, len(grid)):
+            line = grid[index]
+            n = len(line)
+            if n > width:
+                del line[width:]
+            elif n < width:
+                line.extend([None] * (width - n))
+            for v in line:
+                if v is not None and (type(v) is not str or v.strip()):
+                    rows.append(Row(index + 1, line))
+                    break
     for ref in data.merged:
         top_left = ref.split(":", 1)[0]
         m = re.fullmatch(r"([A-Z]+)(\d+)", top_left)
