@@ -395,8 +395,15 @@ def prepare(
 # ---------------------------------------------------------------- blocking
 
 
+@lru_cache(maxsize=200_000)
 def _phonetic(word: str) -> str:
+    """How a name sounds (Metaphone); names repeat, so each is worked out once."""
     return jellyfish.metaphone(word) if word else ""
+
+
+@lru_cache(maxsize=200_000)
+def _soundex(word: str) -> str:
+    return jellyfish.soundex(word) if word else ""
 
 
 def blocking_keys(e: Entity) -> list[str]:
@@ -412,7 +419,7 @@ def blocking_keys(e: Entity) -> list[str]:
     pl = _phonetic(e.last.replace(" ", ""))
     if pf and pl:
         keys.append("n:" + "|".join(sorted((pf, pl))))
-        keys.append("ls:" + jellyfish.soundex(e.last) + e.first[:1])
+        keys.append("ls:" + _soundex(e.last) + e.first[:1])
     place = e.postcode or e.city
     if place:
         if pl:
@@ -448,39 +455,54 @@ def candidate_pairs(
     sorted neighbourhood over last+first name meets the next ``neighbourhood`` records
     (catches typos every key missed). Cost grows with n, never n**2."""
     n = len(entities)
-    blocks: dict[str, list[int]] = {}
+    empty = np.zeros((0, 2), dtype=np.int64)
+    if n < 2:
+        return empty
+    block_of: dict[str, int] = {}
+    block_ids: list[int] = []
+    members: list[int] = []
     for i, e in enumerate(entities):
         for k in blocking_keys(e):
-            blocks.setdefault(k, []).append(i)
-    sort_keys = [_sort_key(e) for e in entities]
-    seen: set[int] = set()
-    for members in blocks.values():
-        m = len(members)
-        if m < 2:
-            continue
-        if m <= block_cap:
-            for a in range(m):
-                i = members[a]
-                for b in range(a + 1, m):
-                    j = members[b]
-                    seen.add(i * n + j if i < j else j * n + i)
-        else:
-            ordered = sorted(members, key=sort_keys.__getitem__)
-            for a in range(m):
-                i = ordered[a]
-                for j in ordered[a + 1 : a + 1 + window]:
-                    seen.add(i * n + j if i < j else j * n + i)
+            block_ids.append(block_of.setdefault(k, len(block_of)))
+            members.append(i)
+    order = sorted(range(n), key=[_sort_key(e) for e in entities].__getitem__)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    block = np.array(block_ids, dtype=np.int64)
+    member = np.array(members, dtype=np.int64)
+    # Members of one block side by side, in name order inside the block: a pair
+    # (k, k + d) is in one block when the block numbers agree. Small blocks give all
+    # their pairs (d up to block_cap - 1), large ones only d <= window.
+    by = np.lexsort((rank[member], block))
+    block, member = block[by], member[by]
+    size = np.bincount(block)[block]
+    reach = np.where(size <= block_cap, block_cap - 1, window)
+    found: list[np.ndarray] = []
+    for d in range(1, max(block_cap, window + 1)):
+        if d >= len(member):
+            break
+        ok = (block[:-d] == block[d:]) & (reach[:-d] >= d)
+        if not ok.any():
+            break
+        found.append(_pair_codes(member[:-d][ok], member[d:][ok], n))
     if neighbourhood:
-        ordered = sorted(range(n), key=sort_keys.__getitem__)
-        for a in range(n):
-            i = ordered[a]
-            if not entities[i].has_person:
-                continue
-            for j in ordered[a + 1 : a + 1 + neighbourhood]:
-                seen.add(i * n + j if i < j else j * n + i)
-    codes = np.fromiter(seen, dtype=np.int64, count=len(seen))
-    codes.sort()
-    return np.stack([codes // max(n, 1), codes % max(n, 1)], axis=1) if len(codes) else np.zeros((0, 2), int)
+        ordered = np.array(order, dtype=np.int64)
+        person = np.array([e.has_person for e in entities], dtype=bool)
+        for d in range(1, neighbourhood + 1):
+            if d >= n:
+                break
+            i, j = ordered[:-d], ordered[d:]
+            found.append(_pair_codes(i[person[i]], j[person[i]], n))
+    codes = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+    return np.stack([codes // n, codes % n], axis=1) if len(codes) else empty
+
+
+def _pair_codes(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Pairs as single numbers ``low * n + high``, a record never with itself."""
+    keep = i != j
+    i, j = i[keep], j[keep]
+    return np.minimum(i, j) * n + np.maximum(i, j)
 
 
 # ---------------------------------------------------------------- comparing
@@ -556,10 +578,23 @@ def _column(entities: Sequence[Entity], name: str) -> np.ndarray:
     return np.array([getattr(e, name) for e in entities], dtype=object)
 
 
-def _sim(a: np.ndarray, b: np.ndarray, scorer: Callable[..., float], **kw: object) -> np.ndarray:
+def _sim(values: np.ndarray, a: np.ndarray, b: np.ndarray, scorer: Callable[..., float]) -> np.ndarray:
+    """``scorer(values[a[k]], values[b[k]])`` for every k, each distinct pair of values
+    computed once (``scorer`` must be symmetric). Town names, first names and surnames
+    repeat a lot, so a million pairs come down to a few thousand string comparisons."""
     if len(a) == 0:
         return np.zeros(0, dtype=np.float32)
-    return process.cpdist(a, b, scorer=scorer, workers=1, **kw)
+    size = max(len(values), 1)
+    codes = np.minimum(a, b).astype(np.int64) * size + np.maximum(a, b)
+    distinct, where = np.unique(codes, return_inverse=True)
+    out = process.cpdist(values[distinct // size], values[distinct % size], scorer=scorer, workers=1)
+    return out[where]
+
+
+def _value_ids(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column as (distinct values, each row's index into them)."""
+    distinct, ids = np.unique(column.astype(str), return_inverse=True)
+    return distinct.astype(object), ids.astype(np.int64)
 
 
 class Columns:
@@ -598,9 +633,17 @@ class Columns:
             f: np.array([getattr(e, f)[:1] for e in entities], dtype=object) for f in ("first", "last")
         }
         self._lengths: dict[str, np.ndarray] = {}
+        self.names = np.array(names, dtype=object)
+        self._ids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.sound = {
             f: np.array([_phonetic(getattr(e, f)) for e in entities], dtype=object) for f in ("first", "last")
         }
+
+    def value_ids(self, f: str) -> tuple[np.ndarray, np.ndarray]:
+        """One field's distinct values and each record's index into them."""
+        if f not in self._ids:
+            self._ids[f] = _value_ids(self.values[f])
+        return self._ids[f]
 
     def lengths_of(self, f: str) -> np.ndarray:
         """Lengths of one field's values (a one-typo code must be 3+ characters)."""
@@ -614,13 +657,14 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
     left, right = pairs[:, 0], pairs[:, 1]
     k = len(pairs)
     levels = np.full((k, len(cols.fields)), -1, dtype=np.int8)
-    v, p = cols.values, cols.present
+    p = cols.present
     # Names: compare straight and crosswise, keep the better reading (Febrl and
     # hurried typists swap first and last names).
-    fa, fb, la, lb = v["first"][left], v["first"][right], v["last"][left], v["last"][right]
+    fa, fb = cols.ids["first"][left], cols.ids["first"][right]
+    la, lb = cols.ids["last"][left], cols.ids["last"][right]
     jw = JaroWinkler.normalized_similarity
-    ff, ll = _sim(fa, fb, jw), _sim(la, lb, jw)
-    fl, lf = _sim(fa, lb, jw), _sim(la, fb, jw)
+    ff, ll = _sim(cols.names, fa, fb, jw), _sim(cols.names, la, lb, jw)
+    fl, lf = _sim(cols.names, fa, lb, jw), _sim(cols.names, la, fb, jw)
     all_four = p["first"][left] & p["first"][right] & p["last"][left] & p["last"][right]
     swapped = all_four & (fl >= 0.8) & (lf >= 0.8) & ((fl + lf) > (ff + ll) + 0.15)
     first_sim = np.where(swapped, fl, ff)
@@ -656,19 +700,28 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
         if f == "last":
             levels[:, f_i] = np.where(np.where(swapped, all_four, both_last), last_lv, -1)
             continue
-        a, b = v[f][left], v[f][right]
         known = p[f][left] & p[f][right]
+        # Only pairs where both records have the value are compared.
+        rows = np.flatnonzero(known)
+        distinct, ids = cols.value_ids(f)
+        a, b = ids[left[rows]], ids[right[rows]]
         if kind == "exact":
-            d = _sim(a, b, OSA.distance)
+            d = _sim(distinct, a, b, OSA.distance)
             lv = np.select([d == 0, d <= 1], [2, 1], 0)
         elif kind == "code":
-            d = _sim(a, b, OSA.distance)
-            lens = cols.lengths_of(f)[left]
+            d = _sim(distinct, a, b, OSA.distance)
+            lens = np.minimum(cols.lengths_of(f)[left[rows]], cols.lengths_of(f)[right[rows]])
             lv = np.select([d == 0, (d <= 1) & (lens >= 3)], [2, 1], 0)
         else:
-            s = np.maximum(_sim(a, b, fuzz.ratio), _sim(a, b, fuzz.token_sort_ratio)) / 100.0
+            s = (
+                np.maximum(_sim(distinct, a, b, fuzz.ratio), _sim(distinct, a, b, fuzz.token_sort_ratio))
+                / 100.0
+            )
             lv = np.select([s >= 0.9999, s >= 0.9, s >= 0.75], [3, 2, 1], 0)
-        levels[:, f_i] = np.where(known, lv, -1)
+        full = np.full(k, -1, dtype=np.int8)
+        full[rows] = lv
+        lv = full
+        levels[:, f_i] = lv
         if f in ("birth", "ident"):
             same_id |= known & (lv == 2)
     keep_apart = _keep_apart(cols.fields, levels, names_differ, same_id)
@@ -756,6 +809,18 @@ def _counts(levels: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(levels[known], weights=weights[known], minlength=size)[:size]
 
 
+def _patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``levels`` and how many times each occurs."""
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for f_i in range(levels.shape[1]):
+        codes = codes * 8 + (levels[:, f_i].astype(np.int64) + 1)
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    counts = np.diff(np.append(starts, len(codes)))
+    return levels[order[starts]], counts.astype(float)
+
+
 def disagreement_lowest(m: np.ndarray, u: np.ndarray) -> np.ndarray:
     """m adjusted so that a disagreement (level 0) is never better evidence of a match
     than any level of agreement, keeping m's total.
@@ -815,13 +880,17 @@ def fit(
     model = Model(fields, m, u, prior)
     if len(levels) == 0:
         return model
+    # EM only sees which levels a pair has: a million pairs are a few thousand
+    # distinct patterns, each counted once with its number of pairs.
+    levels, weight = _patterns(levels)
+    total = float(weight.sum())
     for it in range(max_iterations):
         p = model.probability(levels)
-        new_prior = float((p.sum() + 1.0) / (len(p) + 2.0))
+        new_prior = float(((p * weight).sum() + 1.0) / (total + 2.0))
         for f_i in range(len(fields)):
             size = len(m0[f_i])
-            cm = _counts(levels[:, f_i], p, size)
-            cu = _counts(levels[:, f_i], 1.0 - p, size)
+            cm = _counts(levels[:, f_i], p * weight, size)
+            cu = _counts(levels[:, f_i], (1.0 - p) * weight, size)
             model.m[f_i] = np.clip((cm + prior_strength * m0[f_i]) / (cm.sum() + prior_strength), 1e-6, 1)
             model.u[f_i] = np.clip((cu + prior_strength * u0[f_i]) / (cu.sum() + prior_strength), 1e-6, 1)
             model.m[f_i] = disagreement_lowest(model.m[f_i], model.u[f_i])
