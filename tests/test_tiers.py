@@ -229,16 +229,20 @@ def test_future_unreadable_and_unknown_orders_are_left_out_and_reported() -> Non
         ["C1", TODAY + timedelta(days=3), 999, ""],  # row 3: future
         ["C1", "not a date", 20, ""],  # row 4: unreadable date
         ["C1", days_ago(5), "lots", ""],  # row 5: unreadable amount
-        ["C-999", days_ago(5), 70, ""],  # row 6: no such customer
-        ["C-999", days_ago(4), 30, ""],  # row 7
+        ["C1", days_ago(5), None, ""],  # row 6: no amount
+        ["C-999", days_ago(5), 70, ""],  # row 7: no such customer
+        ["C-999", days_ago(4), 30, ""],  # row 8
     ]
     out, res, _ = run_tiers([customer("C1")], orders)
     assert (res.customers["C1"].orders, res.customers["C1"].revenue) == (1, 10.0)
     assert "C-999" not in res.customers
     skipped = "\n".join(res.skipped)
     assert "1 order left out because dated after 2026-11-22 (Orders rows 3)" in skipped
-    assert "2 orders left out because the date or amount could not be read (Orders rows 4, 5)" in skipped
-    assert "2 orders (100) for 'C-999', who has no row in Customers, left out (Orders rows 6, 7)" in skipped
+    assert (
+        "3 orders left out because the date or amount is missing or unreadable (Orders rows 4, 5, 6)"
+        in skipped
+    )
+    assert "2 orders (100) for 'C-999', who has no row in Customers, left out (Orders rows 7, 8)" in skipped
     assert set(res.skipped) <= set(out.summary)
 
 
@@ -343,6 +347,7 @@ def test_referrals_by_id_email_and_name_count_only_buyers() -> None:
     assert res.customers["C2"].referred_by == "C1"
     assert not res.customers["C7"].advocate
     assert res.referral_notes == ["Customers row 7: 'Referred by' 'Nobody Known' matches no customer."]
+    assert "1 Referred by entry could not be matched to one customer" in "\n".join(out.summary)
     row = next(r for r in tab_rows(out) if r["Customer ID"] == "C1")
     assert (row["Referrals"], row["Referred revenue"], row["Advocate"]) == (3, 60.0, "yes")
 

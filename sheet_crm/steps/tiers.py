@@ -7,10 +7,11 @@ What counts (and what is left out, each said in the summary and ``skipped``):
 
 * An order counts for the customer its Customer cell names (ID or email), after
   merges: a customer merged into another counts for the survivor and gets no row
-  of its own. Left out: orders whose date or amount could not be read (or has no
-  date), orders dated after today, and orders naming no customer in Customers.
+  of its own. Left out (as the validation step's findings say): orders whose date
+  or amount is blank or unreadable, orders dated after today, and orders naming no
+  customer in Customers.
 * A negative amount is a refund: it is netted against revenue and is not an order.
-  A blank amount is an order worth 0.
+  An amount of 0 is an order worth 0.
 * Several orders on one day are one purchase for the lifetime-value models (their
   amounts added) but count one by one in Orders.
 
@@ -275,6 +276,7 @@ class _Pareto:
     top20_share: float | None
     top20_count: int
     positive: int
+    order: list[int] = field(default_factory=list)  # entries with revenue, best first
 
 
 def pareto(revenue: np.ndarray, keys: Sequence[str], cutoffs: dict[str, float]) -> _Pareto:
@@ -312,7 +314,9 @@ def pareto(revenue: np.ndarray, keys: Sequence[str], cutoffs: dict[str, float]) 
     for pos, idx in enumerate(order):
         tier[idx] = TIER_NAMES[int(tier_index[pos])]
     top_count = max(1, math.ceil(TOP_SHARE_OF_CUSTOMERS * m - 1e-9))
-    return _Pareto(rank, cumulative, top_percent, tier, float(cum[top_count - 1]), top_count, m)
+    return _Pareto(
+        rank, cumulative, top_percent, tier, float(cum[top_count - 1]), top_count, m, order.tolist()
+    )
 
 
 # ---------------------------------------------------------------- formatting
@@ -404,10 +408,13 @@ def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[
     products = [o.product for o in orders]
     cust = np.fromiter(map(index.get, ids, itertools.repeat(-1)), dtype=np.int64, count=n)
     day = _ordinals(dates)
-    unreadable = day < 0
-    amount = np.nan_to_num(np.array(amounts, dtype=np.float64), nan=0.0) if n else np.zeros(0)  # None -> 0
-    for i, bad in enumerate(invalids):
-        if bad and ("date" in bad or "amount" in bad):
+    amount = np.array(amounts, dtype=np.float64) if n else np.zeros(0)  # a blank amount (None) -> nan
+    unreadable = (day < 0) | np.isnan(amount)
+    amount = np.nan_to_num(amount, nan=0.0)
+    flagged = np.flatnonzero(np.fromiter(map(bool, invalids), dtype=bool, count=n)).tolist()
+    for i in flagged:
+        bad = invalids[i]
+        if "date" in bad or "amount" in bad:
             unreadable[i] = True
     future = ~unreadable & (day > today_ord)
     unmatched = ~unreadable & ~future & (cust < 0)
@@ -417,7 +424,7 @@ def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[
     bad_rows = [orders[i].row for i in np.flatnonzero(unreadable).tolist()]
     if bad_rows:
         notes.append(
-            f"{_plural(len(bad_rows), 'order')} left out because the date or amount could not be read "
+            f"{_plural(len(bad_rows), 'order')} left out because the date or amount is missing or unreadable "
             f"(Orders rows {_rows(bad_rows)})."
         )
     future_rows = [orders[i].row for i in np.flatnonzero(future).tolist()]
@@ -649,12 +656,20 @@ def _run(ctx: Context) -> StepOutput:
     tier_counts = dict.fromkeys(TIER_NAMES, 0)
     cnt_l = n_orders.tolist()
     rev_l = np.round(revenue, 2).tolist()
+    avg_l = _none_for_nan(
+        np.round(np.divide(revenue, n_orders, out=np.full(n, np.nan), where=n_orders > 0), 2)
+    )
     first_l, last_l = first.tolist(), last.tolist()
     gap_l = _none_for_nan(gaps)
+    gap_shown = _none_for_nan(np.round(gaps, 1))
     rank_l = par.rank.tolist()
     cum_l, top_l = _none_for_nan(par.cumulative), _none_for_nan(par.top_percent)
+    cum_shown = _none_for_nan(np.round(par.cumulative * 100, 1))
     r_l, f_l, m_l = r_score.tolist(), f_score.tolist(), m_score.tolist()
     alive_l, buys_l, value_l = (_none_for_nan(a) for a in (fit.p_alive, fit.purchases, fit.value))
+    alive_shown = _none_for_nan(np.round(fit.p_alive * 100, 1))
+    buys_shown = _none_for_nan(np.round(fit.purchases, 2))
+    value_shown = _none_for_nan(np.round(fit.value, 2))
     refcount_l = referral_count.tolist()
     refrev_l = np.round(referred_revenue, 2).tolist()
     refunds_l = np.round(refunds, 2).tolist()
@@ -663,8 +678,11 @@ def _run(ctx: Context) -> StepOutput:
     pstart = np.searchsorted(orders.product_cust, np.arange(n + 1)).tolist()
     pcode = orders.product_code.tolist()
     pnames = orders.product_names
-    big_rank = n + 1
-    for i in sorted(range(n), key=lambda i: (rank_l[i] or big_rank, keys[i])):
+    day_cache: dict[int, date] = {}  # few distinct days, many customers
+    # Rows: customers with revenue by rank (ties by key), then the rest by key.
+    in_ranking = set(par.order)
+    row_order = par.order + sorted((i for i in range(n) if i not in in_ranking), key=keys.__getitem__)
+    for i in row_order:
         c = customers[i]
         k = keys[i]
         cnt = cnt_l[i]
@@ -675,12 +693,15 @@ def _run(ctx: Context) -> StepOutput:
         if cnt:
             rs, fs, ms = r_l[i], f_l[i], m_l[i]
             segment = rfm_segment(rs, fs, ms, cnt)
-            fo, lo = date.fromordinal(first_l[i]), date.fromordinal(last_l[i])
+            fo = day_cache.get(first_l[i]) or day_cache.setdefault(first_l[i], date.fromordinal(first_l[i]))
+            lo = day_cache.get(last_l[i]) or day_cache.setdefault(last_l[i], date.fromordinal(last_l[i]))
             since: int | None = today_ord - last_l[i]
         else:
             rs = fs = ms = None
             segment = ""
             fo = lo = since = None
+        refs = refcount_l[i]
+        account = account_of[i]
         cv = CustomerValue(
             key=k,
             name=c.display_name,
@@ -688,7 +709,7 @@ def _run(ctx: Context) -> StepOutput:
             revenue=rev,
             first_order=fo,
             last_order=lo,
-            avg_order_value=round(rev / cnt, 2) if cnt else None,
+            avg_order_value=avg_l[i],
             days_since_last_order=since,
             usual_gap_days=gap_l[i],
             revenue_rank=rank_l[i] or None,
@@ -703,17 +724,46 @@ def _run(ctx: Context) -> StepOutput:
             p_alive=alive_l[i],
             predicted_purchases_12m=buys_l[i],
             predicted_value_12m=value_l[i],
-            referrals=refcount_l[i],
+            referrals=refs,
             referred_revenue=refrev_l[i],
-            advocate=refcount_l[i] > 0,
-            account=account_of[i],
+            advocate=refs > 0,
+            account=account,
             products=[pnames[j] for j in pcode[pstart[i] : pstart[i + 1]]],
             referred_by=keys[referrer_l[i]] if referrer_l[i] >= 0 else "",
             refunds=refunds_l[i],
         )
-        cv.reason = _customer_reason(cv, had_l[i], currency)
+        cv.reason = reason = _customer_reason(cv, had_l[i], currency)
         values[k] = cv
-        rows.append(_customer_row(cv, c))
+        rows.append(
+            [
+                "Customer",
+                c.customer_id or None,
+                cv.name,
+                account or c.company or None,
+                cnt,
+                rev,
+                fo,
+                lo,
+                cv.avg_order_value,
+                since,
+                gap_shown[i],
+                cv.revenue_rank,
+                cum_shown[i],
+                tier or None,
+                rs,
+                fs,
+                ms,
+                segment or None,
+                rev,
+                alive_shown[i],
+                buys_shown[i],
+                value_shown[i],
+                refs,
+                refrev_l[i],
+                "yes" if refs else "no",
+                reason,
+            ]
+        )
 
     # ---- accounts: totals and tiers among accounts
     accounts = _accounts(groups, display, values, keys, cutoffs, currency, fit.fitted, today_ord)
@@ -894,37 +944,6 @@ def _r(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _customer_row(v: CustomerValue, c: Customer) -> list[Cell]:
-    return [
-        "Customer",
-        c.customer_id or None,
-        v.name,
-        v.account or (c.company or None),
-        v.orders,
-        v.revenue,
-        v.first_order,
-        v.last_order,
-        v.avg_order_value,
-        v.days_since_last_order,
-        _r(v.usual_gap_days, 1),
-        v.revenue_rank,
-        None if v.cumulative_share is None else round(v.cumulative_share * 100, 1),
-        v.tier or None,
-        v.r_score,
-        v.f_score,
-        v.m_score,
-        v.rfm_segment or None,
-        v.historical_value,
-        None if v.p_alive is None else round(v.p_alive * 100, 1),
-        _r(v.predicted_purchases_12m),
-        _r(v.predicted_value_12m),
-        v.referrals,
-        v.referred_revenue,
-        "yes" if v.advocate else "no",
-        v.reason,
-    ]
-
-
 def _accounts(
     groups: dict[str, list[int]],
     display: dict[str, str],
@@ -1042,7 +1061,10 @@ def _summary(result: TiersResult, n: int, positive: int, currency: str) -> list[
         lines.append(f"{_plural(advocates, 'advocate')} referred customers who bought.")
     lines.append(result.ltv_note)
     lines.extend(result.skipped)
-    lines.extend(result.referral_notes)
+    if result.referral_notes:
+        count = len(result.referral_notes)
+        entries = "1 Referred by entry" if count == 1 else f"{count:,} Referred by entries"
+        lines.append(f"{entries} could not be matched to one customer; those referrals are not counted.")
     return lines
 
 
