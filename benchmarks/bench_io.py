@@ -198,6 +198,22 @@ def generate(path: Path, customers: int, seed: int = 7) -> None:
 
 # ---------------------------------------------------------------- jobs (run in subprocesses)
 
+# Peak memory of the job: VmHWM (this process image only). ru_maxrss is not used because
+# Linux carries it over from the parent across fork + exec, so it would report the
+# generator's memory instead of the job's.
+PEAK_PRELUDE = """
+import resource
+def PEAK():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
 JOB_SHEET_CRM = """
 import json, resource, sys, time
 from datetime import datetime
@@ -217,7 +233,7 @@ t2 = time.perf_counter()
 plan = WritePlan(tabs=[tab], generated_at=datetime(2026, 11, 22, 9, 0))
 backend.write(plan, expected_version=workbook.version)
 t3 = time.perf_counter()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = PEAK()
 rows_read = sum(len(t.rows) for t in workbook.tables.values())
 print(json.dumps({"read": t1 - t0, "write": t3 - t2, "rows": rows_read, "maxrss_mb": peak}))
 """
@@ -229,7 +245,7 @@ t0 = time.perf_counter()
 wb = CalamineWorkbook.from_path(sys.argv[1])
 n = sum(len(wb.get_sheet_by_name(name).to_python()) for name in wb.sheet_names)
 t1 = time.perf_counter()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = PEAK()
 print(json.dumps({"read": t1 - t0, "rows": n, "maxrss_mb": peak}))
 """
 
@@ -242,13 +258,13 @@ t1 = time.perf_counter()
 wb.save(sys.argv[1] + ".openpyxl.xlsx")
 t2 = time.perf_counter()
 print(json.dumps({"load": t1 - t0, "save": t2 - t1,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "maxrss_mb": PEAK()}))
 """
 
 
 def run_job(code: str, path: Path, timeout: float) -> dict[str, float]:
     result = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
+        [sys.executable, "-c", PEAK_PRELUDE + code, str(path)],
         capture_output=True,
         text=True,
         timeout=timeout,
