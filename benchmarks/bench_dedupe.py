@@ -269,7 +269,6 @@ SYLLABLES_B = [
     "den",
 ]
 UNIT_LETTERS = [a + b for a in "ABDEFGH" for b in "JLNPQRSTUW"]
-KINDS = ("Street", "St", "Road", "Rd", "Lane", "Avenue", "Close")
 
 
 def _typo(rng: random.Random, s: str) -> str:
@@ -291,9 +290,19 @@ def generate_contacts(
     # Surnames: the common ones half the time, else made-up ones (Ashford, Brockley...)
     # so that names repeat about as often as in a real list of 100k people.
     made_up = [a + b for a in SYLLABLES_A for b in SYLLABLES_B]
+    towns = (("Leeds", "LS"), ("York", "YO"), ("Bath", "BA"), ("Hull", "HU"), ("Derby", "DE"), ("Ely", "CB"))
+    streets = [
+        (town, f"{name.title()} {kind}", f"{area}{rng.randint(1, 30)} {rng.randint(1, 9)}")
+        for town, area in towns
+        for name in STREETS
+        for kind in ("Street", "Road", "Lane", "Avenue", "Close")
+    ]
     for k in range(originals):
         f = rng.choice(FIRST)
         la = rng.choice(LAST) if rng.random() < 0.5 else rng.choice(made_up)
+        # A street lies in one town and one postcode sector, as in real addresses:
+        # "12 High Street" recurs in other towns, never with the same postcode.
+        town, street, district = streets[rng.randrange(len(streets))]
         rows.append(
             {
                 "key": f"C{k}",
@@ -301,9 +310,9 @@ def generate_contacts(
                 "last": la.title(),
                 "email": f"{f}.{la}{k}@example.com",
                 "phone": f"+4477009{k:05d}",
-                "address": f"{rng.randint(1, 300)} {rng.choice(STREETS).title()} {rng.choice(KINDS)}",
-                "city": rng.choice(("Leeds", "York", "Bath", "Hull", "Derby", "Ely", "Wells")),
-                "postcode": f"LS{rng.randint(1, 99)} {rng.randint(1, 9)}{rng.choice(UNIT_LETTERS)}",
+                "address": f"{rng.randint(1, 300)} {street}",
+                "city": town,
+                "postcode": f"{district} {rng.choice(UNIT_LETTERS)}",
             }
         )
     copies: dict[str, list[str]] = {}

@@ -50,8 +50,10 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 def fold(text: str) -> str:
     """Lower case, accents removed, whitespace collapsed: ``' Zoë  Ångström '`` -> ``'zoe angstrom'``."""
-    s = unicodedata.normalize("NFKD", str(text or ""))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = str(text or "")
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return " ".join(s.lower().split())
 
 
@@ -139,6 +141,7 @@ def name_tokens(value: str) -> list[str]:
     return [w for w in words if w not in TITLES and w not in NAME_SUFFIXES]
 
 
+@lru_cache(maxsize=100_000)
 def split_name(first: str = "", last: str = "", name: str = "") -> tuple[str, str]:
     """(first, last) as comparable words. Separate first/last columns win; a single
     Name column is split: ``'Smith, John'`` and ``'Mr John A. Smith'`` both give
@@ -227,6 +230,7 @@ LEGAL_SUFFIXES = frozenset(
 )
 
 
+@lru_cache(maxsize=100_000)
 def normalize_company(value: str) -> str:
     """Comparable company name: ``'The Smith & Sons Co. Pty Ltd'`` -> ``'smith and sons'``.
     Drops a leading "The", legal suffixes (Ltd, LLC, Pty, GmbH, Inc, ...) and punctuation;
@@ -301,12 +305,14 @@ def normalize_address(value: str) -> str:
     return out
 
 
+@lru_cache(maxsize=100_000)
 def normalize_place(value: str) -> str:
     """A town or suburb: folded, punctuation removed, ``St``/``Mt`` written out."""
     words = _words(value)
     return " ".join({"st": "saint", "mt": "mount", "ft": "fort"}.get(w, w) for w in words)
 
 
+@lru_cache(maxsize=100_000)
 def normalize_postcode(value: str) -> str:
     """``' sw1a 1aa '`` -> ``'SW1A1AA'``; a US ZIP+4 keeps its five digits."""
     s = re.sub(r"[^0-9A-Za-z]", "", fold(value)).upper()
@@ -645,6 +651,17 @@ class Columns:
             self._ids[f] = _value_ids(self.values[f])
         return self._ids[f]
 
+    def house_numbers(self, f: str) -> np.ndarray:
+        """Each address's house number (its first number; unit numbers come last in
+        the normalised form): ``'12 high street unit 3'`` -> ``'12'``; ``''`` if none.
+        A flat number given on one record only is left to the text similarity."""
+        key = "#" + f
+        if key not in self._ids:
+            found = (re.search(r"\b\d+[a-z]?\b", v) for v in self.values[f])
+            nums = np.array([m.group(0) if m else "" for m in found], dtype=object)
+            self._ids[key] = (nums, nums)
+        return self._ids[key][0]
+
     def lengths_of(self, f: str) -> np.ndarray:
         """Lengths of one field's values (a one-typo code must be 3+ characters)."""
         if f not in self._lengths:
@@ -718,6 +735,12 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
                 / 100.0
             )
             lv = np.select([s >= 0.9999, s >= 0.9, s >= 0.75], [3, 2, 1], 0)
+            if f in ("address", "address2"):
+                # "64 Queens Lane" and "257 Queens Lane" are neighbours, not a typo:
+                # house numbers that differ make two addresses different.
+                numbers = cols.house_numbers(f)
+                na, nb = numbers[left[rows]], numbers[right[rows]]
+                lv = np.where((na != "") & (nb != "") & (na != nb), 0, lv)
         full = np.full(k, -1, dtype=np.int8)
         full[rows] = lv
         lv = full

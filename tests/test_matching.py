@@ -509,3 +509,17 @@ def test_disagreement_is_never_better_evidence_than_agreement() -> None:
     fine = np.array([0.05, 0.1, 0.5, 0.35])
     u_fine = np.array([0.9, 0.05, 0.01, 0.04])
     assert np.array_equal(disagreement_lowest(fine, u_fine), fine)
+
+
+def test_different_house_numbers_make_addresses_different() -> None:
+    a = prepare("1", first="Emily", last="Hill", address="64 Queens Lane")
+    b = prepare("2", first="Emily", last="Cran", address="257 Queens Lane")
+    c = prepare("3", first="Emily", last="Hill", address="64 Queens Ln")
+    d = prepare("4", first="Emily", last="Hill", address="Flat 2, 64 Queens Lane")
+    entities = [a, b, c, d]
+    comparison = compare(Columns(entities, used_fields(entities)), np.array([[0, 1], [0, 2], [0, 3]]))
+    address = comparison.levels[:, comparison.fields.index("address")]
+    assert address[0] == 0  # neighbours, not a typo
+    assert address[1] == 3  # Ln written out
+    assert address[2] >= 1  # a flat number on one side only: left to the similarity
+    assert "addresses differ" in explain(a, b, comparison, 0)
