@@ -7,6 +7,7 @@ reported beside it. Run: ``.venv/bin/python benchmarks/bench_validate.py [custom
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -79,11 +80,14 @@ def main(n_customers: int = 100_000, n_orders: int = 1_000_000) -> None:
     records = build_records(wb, settings, findings)
     t2 = time.perf_counter()
     ctx = Context(wb, records, settings, date(2026, 11, 22), datetime(2026, 11, 22, 9), findings)
+    c2 = time.process_time()
     out = run(ctx)
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     print(f"generate workbook: {t1 - t0:6.2f} s")
     print(f"build records:     {t2 - t1:6.2f} s  (model.build_records, not this step)")
     print(f"validate step:     {t3 - t2:6.2f} s  for {n_customers:,} customers, {n_orders:,} orders")
+    print(f"  of which CPU:    {c3 - c2:6.2f} s  (wall time minus waiting for other jobs' turn)")
+    print(f"load average:      {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"findings: {len(findings):,}; IDs assigned: {out.counts['ids_assigned']:,}")
     for line in out.summary:
         print("  " + line)

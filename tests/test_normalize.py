@@ -281,3 +281,38 @@ def test_date_text_twice_equals_once(d: date, day_first: bool, form: str) -> Non
     assert once == d
     again, problem = parse_date(once.isoformat(), day_first=day_first)
     assert (again, problem) == (once, "")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["GB", "US", "DE", "FR", "AU", "IE", "IT", "BR", "IN", "JP", "JE", "CA", "RU"]),
+    st.from_regex(r"(\+[1-9][0-9]{0,2})?0?[1-9][0-9]{5,11}", fullmatch=True),
+)
+def test_fast_number_type_agrees_with_phonenumbers(region: str, national: str) -> None:
+    """check_phone matches phonenumbers' own patterns, compiled once; the answer must be
+    exactly what phonenumbers.number_type gives."""
+    import phonenumbers
+
+    from sheet_crm.normalize import _number_type
+
+    try:
+        number = phonenumbers.parse(national, region)
+    except phonenumbers.NumberParseException:
+        return
+    assert _number_type(number) == phonenumbers.number_type(number)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.sampled_from(["GB", "US", "DE"]),
+    st.lists(st.sampled_from(["0", "1", "2", "4", "7", "9", " ", "-", ".", "(", ")", "(0)"]), max_size=20),
+    st.sampled_from(["", "+", "00", "+44 ", "+1 "]),
+)
+def test_separators_do_not_change_what_a_number_reads_as(region: str, parts: list[str], lead: str) -> None:
+    """Numbers are cached by their digits; phonenumbers must read the typed text the same."""
+    from sheet_crm.normalize import _parse_phone
+
+    typed = lead + "".join(parts)
+    as_typed = typed.strip()
+    as_typed = "+" + as_typed[2:] if as_typed.startswith("00") else as_typed
+    assert check_phone(typed, region) == _parse_phone.__wrapped__(as_typed, region)

@@ -1178,76 +1178,83 @@ class _Validator:
     # -- orders
 
     def check_orders(self) -> list[int]:
+        """Check every order. A million orders pass through here, so the loop keeps to
+        a fast path (local names, no finding built unless there is one); the checks
+        themselves are the same for every order."""
         table = self.records.tables.get("Orders")
         if table is None or not self.records.orders:
             return []
         today, skipped = self.today, []
+        add, location = self.add, table.location
         i_date, i_amount, i_cust = table.index("date"), table.index("amount"), table.index("customer")
         i_id, i_qty = table.index("order_id"), table.index("quantity")
         seen_ids: dict[str, int] = {}
+        first_row = seen_ids.setdefault
+        unreadable = (CellError, NoCachedValue)
         for o, row in zip(self.records.orders, table.rows, strict=False):
             values = row.values
             cid = o.customer_id
-            raw_ref = values[i_cust] if i_cust is not None else None
-            if not o.customer_ref:
-                if not isinstance(raw_ref, CellError | NoCachedValue):
-                    self.add("order-no-customer", table.location(row, "customer"))
-                o.invalid.add("customer_ref")
-            elif not cid:
-                o.invalid.add("customer_ref")
-                self.add("order-unknown-customer", table.location(row, "customer"), value=raw_ref)
-            raw = values[i_date] if i_date is not None else None
-            if o.date is None or not isinstance(raw, date):
-                if is_blank(raw):
-                    o.invalid.add("date")
-                    self.add("order-date-missing", table.location(row, "date"), customer_id=cid)
+            invalid = o.invalid
+            if not cid or not o.customer_ref:
+                raw_ref = values[i_cust] if i_cust is not None else None
+                invalid.add("customer_ref")
+                if not o.customer_ref:
+                    if not isinstance(raw_ref, unreadable):
+                        add("order-no-customer", location(row, "customer"))
                 else:
-                    self._date_cell(table, row, o, "date", o.date)
-            if o.date is not None and o.date > today and "date" not in o.invalid:
-                o.invalid.add("date")
-                self.add(
-                    "order-future", table.location(row, "date"), value=raw, suggestion=o.date, customer_id=cid
-                )
-            raw = values[i_amount] if i_amount is not None else None
-            if o.amount is None:
+                    add("order-unknown-customer", location(row, "customer"), value=raw_ref)
+            raw = values[i_date] if i_date is not None else None
+            d = o.date
+            if d is None or not isinstance(raw, date):
                 if is_blank(raw):
-                    o.invalid.add("amount")
-                    self.add("amount-missing", table.location(row, "amount"), customer_id=cid)
-                elif not isinstance(raw, CellError | NoCachedValue):
-                    o.invalid.add("amount")
-                    self.add("amount-invalid", table.location(row, "amount"), value=raw, customer_id=cid)
+                    invalid.add("date")
+                    add("order-date-missing", location(row, "date"), customer_id=cid)
+                else:
+                    self._date_cell(table, row, o, "date", d)
+                d = o.date
+            if d is not None and d > today and "date" not in invalid:
+                invalid.add("date")
+                add("order-future", location(row, "date"), value=raw, suggestion=d, customer_id=cid)
+            raw = values[i_amount] if i_amount is not None else None
+            amount = o.amount
+            if amount is None:
+                if is_blank(raw):
+                    invalid.add("amount")
+                    add("amount-missing", location(row, "amount"), customer_id=cid)
+                elif not isinstance(raw, unreadable):
+                    invalid.add("amount")
+                    add("amount-invalid", location(row, "amount"), value=raw, customer_id=cid)
             else:
-                if isinstance(raw, str):
-                    self.add(
+                if type(raw) is str:
+                    add(
                         "amount-as-text",
-                        table.location(row, "amount"),
+                        location(row, "amount"),
                         value=raw,
-                        suggestion=o.amount,
+                        suggestion=amount,
                         customer_id=cid,
                     )
-                if o.amount < 0:
-                    self.add(
+                if amount < 0:
+                    add(
                         "amount-negative",
-                        table.location(row, "amount"),
+                        location(row, "amount"),
                         value=raw,
-                        suggestion=o.amount,
+                        suggestion=amount,
                         customer_id=cid,
                     )
             if i_qty is not None and o.quantity is None and _raw_ok(values[i_qty]):
-                self.add(
-                    "quantity-invalid", table.location(row, "quantity"), value=values[i_qty], customer_id=cid
-                )
+                add("quantity-invalid", location(row, "quantity"), value=values[i_qty], customer_id=cid)
             if i_id is not None and o.order_id:
-                first = seen_ids.setdefault(o.order_id, row.number)
-                if first != row.number:
-                    self.add(
+                number = row.number
+                first = first_row(o.order_id, number)
+                if first != number:
+                    add(
                         "order-id-duplicate",
-                        table.location(row, "order_id"),
+                        location(row, "order_id"),
                         value=values[i_id],
                         other_row=first,
                         customer_id=cid,
                     )
-            if o.invalid & ORDER_NEEDS:
+            if invalid and not invalid.isdisjoint(ORDER_NEEDS):
                 skipped.append(row.number)
         return skipped
 
