@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 ran and found errors in the data, 2 usage, 3 could not ru
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -80,7 +81,14 @@ class CrmGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
-            _fail(ctx, 3, "Stopped by Ctrl-C; nothing was written.", "", None)
+            _fail(
+                ctx,
+                3,
+                "Stopped before finishing. The workbook is either as it was or fully written, "
+                "never half-written.",
+                "Run the command again to finish.",
+                None,
+            )
         except Exception as exc:
             _fail(
                 ctx,
@@ -128,6 +136,12 @@ def cli(debug: bool) -> None:
 
 
 def main() -> None:
+    # SIGTERM (systemd stop, a scheduler's timeout) unwinds like Ctrl-C, so temporary
+    # files are removed; the workbook itself is replaced atomically, never half-written.
+    def terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
     cli(prog_name="sheet-crm")
 
 
