@@ -201,6 +201,26 @@ def test_cutoffs_typed_as_fractions_are_read_as_percentages() -> None:
     settings = [["Tier platinum", 0.6], ["Tier gold", 0.85], ["Tier silver", 0.97]]
     _out, res, _ = run_tiers([customer("C1")], [["C1", days_ago(1), 10, ""]], settings)
     assert res.cutoffs == {"Platinum": 60.0, "Gold": 85.0, "Silver": 97.0}
+    settings = [["Tier platinum", 0.4]]  # one percentage-formatted cell, the others default
+    _out, res, _ = run_tiers([customer("C1")], [["C1", days_ago(1), 10, ""]], settings)
+    assert res.cutoffs == {"Platinum": 40.0, "Gold": 80.0, "Silver": 95.0}
+
+
+def test_a_fit_that_does_not_settle_shows_historical_value_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheet_crm import ltv
+
+    real_fit = ltv.fit_bgnbd
+
+    def unsettled(*args: Any) -> ltv.BgNbdParams:
+        fit = real_fit(*args)
+        return ltv.BgNbdParams(fit.r, fit.alpha, fit.a, fit.b, fit.log_likelihood, False, fit.customers)
+
+    monkeypatch.setattr(ltv, "fit_bgnbd", unsettled)
+    customers, orders = synthetic_shop(150)
+    out, res, _ = run_tiers(customers, orders)
+    assert not res.ltv_fitted and res.ltv_params == {}
+    assert "could not be fitted" in res.ltv_note and res.ltv_note in out.summary
+    assert all(v.p_alive is None and v.predicted_value_12m is None for v in res.customers.values())
 
 
 # ---------------------------------------------------------------- refunds, skips, merges

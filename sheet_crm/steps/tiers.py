@@ -240,12 +240,12 @@ def account_key(company: str) -> str:
 
 
 def tier_cutoffs(settings: Settings, ctx: Context | None = None) -> dict[str, float]:
-    """Platinum/Gold/Silver cut-offs in % of revenue from Settings. Values all at or
-    below 1 are read as fractions (0.5 = 50%); cut-offs out of order or outside
+    """Platinum/Gold/Silver cut-offs in % of revenue from Settings. A value at or
+    below 1 is read as a fraction (0.5 = 50%); cut-offs out of order or outside
     0-100 fall back to the defaults with a finding."""
     values = [settings.tier_platinum, settings.tier_gold, settings.tier_silver]
-    if all(0 < v <= 1 for v in values):
-        values = [v * 100 for v in values]
+    # A percentage-formatted cell holds 0.5 for "50%": nobody means a 0.5% cut-off.
+    values = [v * 100 if 0 < v <= 1 else v for v in values]
     ok = all(0 < v <= 100 for v in values) and values[0] <= values[1] <= values[2]
     if not ok:
         defaults = [
@@ -877,6 +877,17 @@ def _lifetime_value(
     value = nan.copy()
     p_alive[idx] = ltv.p_alive(bg, summary.x, summary.t_x, summary.T)
     purchases[idx] = ltv.expected_purchases(bg, PREDICTION_WEEKS, summary.x, summary.t_x, summary.T)
+    missing = int(np.isnan(purchases[idx]).sum())
+    if missing == len(idx):
+        return _Fit(
+            False,
+            "Lifetime value is not predicted: the fitted purchase model gives no usable predictions "
+            "for these orders; historical value only.",
+            nan,
+            nan,
+            nan,
+            {},
+        )
     params = {k: v for k, v in bg.as_dict().items() if k != "ll"}
     params["bgnbd_log_likelihood"] = bg.log_likelihood
     gg = ltv.fit_gamma_gamma(summary.x, summary.monetary)
@@ -898,6 +909,10 @@ def _lifetime_value(
         f"than one day; r={bg.r:.3g}, alpha={bg.alpha:.3g}, a={bg.a:.3g}, b={bg.b:.3g}); predicted "
         f"purchases over the next 12 months x {how}, not discounted."
     )
+    if missing:
+        note += (
+            f" No prediction for {_plural(missing, 'customer')}: the model's formula did not give a number."
+        )
     return _Fit(True, note, p_alive, purchases, value, params)
 
 
