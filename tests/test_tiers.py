@@ -8,6 +8,7 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import numpy as np
 import pytest
 from conftest import TODAY
@@ -528,10 +529,8 @@ def test_api_run_writes_the_tiers_tab() -> None:
 
 # ---------------------------------------------------------------- properties of the Pareto rule
 
-from hypothesis import settings  # noqa: E402
 
-
-@settings(max_examples=200, deadline=None)
+@hypothesis.settings(max_examples=200, deadline=None)
 @given(
     st.lists(
         st.sampled_from([-5.0, 0.0, 1.0, 2.5, 10.0, 10.0, 40.0, 99.99, 1000.0]), min_size=1, max_size=40
