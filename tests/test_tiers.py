@@ -285,6 +285,14 @@ def test_merged_customers_count_for_their_survivor() -> None:
     assert len(tab_rows(out)) == 2
 
 
+def test_a_repeated_customer_id_is_counted_once() -> None:
+    customers = [customer("C1", "Ann"), customer("C2"), customer("C1", "Annie")]
+    out, res, _ = run_tiers(customers, [["C1", days_ago(3), 10, ""], ["C1", days_ago(2), 5, ""]])
+    assert (res.customers["C1"].name, res.customers["C1"].revenue) == ("Ann", 15.0)
+    assert [r["Customer ID"] for r in tab_rows(out)] == ["C1", "C2"]
+    assert "Customers row 4 repeats Customer ID C1 (row 2); it is counted once, as row 2." in res.skipped
+
+
 # ---------------------------------------------------------------- RFM
 
 

@@ -525,6 +525,24 @@ def _median_gaps(cust: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _distinct_customers(customers: list[Customer]) -> tuple[list[Customer], list[str]]:
+    """One customer per Customer ID: a later row repeating an ID is left out (its
+    orders already count for the first row with that ID, as ``Records.find`` resolves
+    them), with a note. The validation step reports the repeat itself."""
+    seen: dict[str, Customer] = {}
+    notes: list[str] = []
+    for c in customers:
+        first = seen.setdefault(c.key, c)
+        if first is not c:
+            notes.append(
+                f"Customers row {c.row} repeats Customer ID {c.key} (row {first.row}); it is counted once, "
+                f"as row {first.row}."
+            )
+    if not notes:
+        return customers, notes
+    return list(seen.values()), notes
+
+
 def _referrals(
     customers: list[Customer], index: dict[str, int], ctx: Context
 ) -> tuple[np.ndarray, list[str]]:
@@ -583,11 +601,12 @@ def _run(ctx: Context) -> StepOutput:
     settings = ctx.settings
     currency = settings.currency
     cutoffs = tier_cutoffs(settings, ctx)
-    customers = ctx.records.active_customers()
+    customers, repeated = _distinct_customers(ctx.records.active_customers())
     n = len(customers)
     keys = [c.key for c in customers]
     index = {k: i for i, k in enumerate(keys)}
     orders, skipped = _collect_orders(ctx, index)
+    skipped = repeated + skipped
     today_ord = ctx.today.toordinal()
 
     # ---- totals (vectorised over orders)
