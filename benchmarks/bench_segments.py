@@ -92,7 +92,7 @@ def generated_records(n_customers: int, n_orders: int, n_interactions: int, seed
     prod = rng.integers(0, 200, size=n_orders)
     dates = {int(d): date.fromordinal(int(d)) for d in np.unique(days)}
     orders = [
-        Order.model_construct(
+        Order(
             row=j + 2,
             invalid=set(),
             extra={},
@@ -110,7 +110,7 @@ def generated_records(n_customers: int, n_orders: int, n_interactions: int, seed
     talk_day = TODAY.toordinal() - rng.integers(0, 2 * 365, size=n_interactions)
     scores = rng.integers(0, 6, size=n_interactions)  # 0 = no score given
     interactions = [
-        Interaction.model_construct(
+        Interaction(
             row=k + 2,
             invalid=set(),
             extra={},

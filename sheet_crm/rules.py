@@ -543,6 +543,10 @@ class _Compiler:
         steps = tuple((OPERATORS[type(op)], self.build(right)) for op, right in pairs)
         if len(steps) == 1:
             ((op, second),) = steps
+            fast = _fast_compare(node.left, node.ops[0], node.comparators[0])
+            if fast is not None:
+                fn, constant_on_right = fast
+                return self._compare_constant(at, fn, first if constant_on_right else second)
 
             def run_one(names: Mapping[str, Any]) -> Any:
                 a = first(names)
@@ -566,6 +570,18 @@ class _Compiler:
                 except _NODE_ERRORS as exc:
                     raise _fail(exc, at) from None
             return result
+
+        return run
+
+    def _compare_constant(self, at: int | None, fast: Callable[[Any], Any], other: Program) -> Program:
+        """One comparison with a constant on one side: only the other side runs."""
+
+        def run(names: Mapping[str, Any]) -> Any:
+            value = other(names)
+            try:
+                return fast(value)
+            except _NODE_ERRORS as exc:
+                raise _fail(exc, at) from None
 
         return run
 
@@ -609,6 +625,13 @@ class _Compiler:
         return tuple(self.build(e) for e in node.elts)
 
     def _tuple(self, node: ast.Tuple, at: int | None) -> Program:
+        fixed = _constant_value(node)
+        if fixed is not _NOT_CONSTANT:  # ("Platinum", "Gold"): built once, a tuple never changes
+
+            def run_fixed(names: Mapping[str, Any]) -> Any:
+                return fixed
+
+            return run_fixed
         items = self._items(node)
 
         def run(names: Mapping[str, Any]) -> Any:
@@ -638,6 +661,84 @@ class _Compiler:
             return out
 
         return run
+
+
+_NOT_CONSTANT = object()
+_PLAIN_NUMBER = (int, float)  # exact types: bool (a kind of int) takes the general path
+
+
+def _constant_value(node: ast.AST) -> Any:
+    """The value of a constant, or of a tuple of text and number constants;
+    ``_NOT_CONSTANT`` for anything else."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(
+        isinstance(e, ast.Constant) and type(e.value) in (str, int, float) for e in node.elts
+    ):
+        return tuple(e.value for e in node.elts)  # type: ignore[attr-defined]
+    return _NOT_CONSTANT
+
+
+def _fast_compare(left: ast.AST, op: ast.cmpop, right: ast.AST) -> tuple[Callable[[Any], Any], bool] | None:
+    """A one-sided version of ``OPERATORS[op]`` for the common shapes (``revenue > 100``,
+    ``tier == "Gold"``, ``tier in ("Gold", "Platinum")``, ``"veg" in preferences``).
+    Each takes a short cut only for the plain value types it was written for, where it
+    gives exactly what the general operator gives; any other value goes to the general
+    operator with the constant in its place. Returns the short cut and whether the
+    constant is on the right; ``None`` when there is no short cut."""
+    general = OPERATORS[type(op)]
+    const = _constant_value(right)
+    if const is not _NOT_CONSTANT:
+        kind = type(const)
+        if isinstance(op, _ORDER_OPS) and kind in _PLAIN_NUMBER:
+            plain = {ast.Gt: operator.gt, ast.Lt: operator.lt, ast.GtE: operator.ge, ast.LtE: operator.le}
+            fn = plain[type(op)]
+
+            def ordered(a: Any) -> Any:
+                if type(a) in _PLAIN_NUMBER:
+                    return fn(a, const)
+                return general(a, const)
+
+            return ordered, True
+        if isinstance(op, ast.Eq | ast.NotEq) and kind in (str, *_PLAIN_NUMBER):
+            folded = _fold(const)
+            same = isinstance(op, ast.Eq)
+
+            def equal(a: Any) -> Any:
+                t = type(a)
+                if (t is str and kind is str) or (t in _PLAIN_NUMBER and kind in _PLAIN_NUMBER):
+                    return (_fold(a) == folded) is same
+                return general(a, const)
+
+            return equal, True
+        if isinstance(op, ast.In | ast.NotIn) and kind is tuple:
+            wanted = frozenset(_fold(x) for x in const)
+            inside = isinstance(op, ast.In)
+
+            def member(a: Any) -> Any:
+                if type(a) is str:
+                    return bool(a.strip()) and ((a.casefold().strip() in wanted) is inside)
+                return general(a, const)
+
+            return member, True
+        return None
+    const = _constant_value(left)
+    if isinstance(op, ast.In | ast.NotIn) and type(const) is str and not isinstance(right, ast.Constant):
+        needle = const.casefold().strip()
+        inside = isinstance(op, ast.In)
+
+        def contains(b: Any) -> Any:
+            if not needle:  # a blank text is in nothing, and not "not in" anything either
+                return general(const, b)
+            t = type(b)
+            if t is TextList:
+                return any(needle in str(x).casefold() for x in b) is inside
+            if t is str:
+                return (needle in b.casefold()) is inside
+            return general(const, b)
+
+        return contains, False
+    return None
 
 
 def _fail(exc: BaseException, at: int | None) -> RuleProblem:
@@ -931,10 +1032,14 @@ DERIVED_KINDS: dict[str, Kind] = {
 class RuleContext:
     """Everything a rule can see, for one customer at a time.
 
-    Build it once per run; ``names_for(customer)`` gives a lazy mapping (values are
-    worked out only when a rule uses them, so 100k customers stay cheap) and sets
-    the customer the functions (``bought`` ...) look at.
+    Build it once per run; ``names_for(customer)`` gives a lazy mapping (a value is
+    worked out only when a rule uses it, then kept for that customer's other rules)
+    and sets the customer the functions (``bought`` ...) look at. What is the same
+    for every customer is worked out once, on first use: interactions and orders by
+    customer, the latest and average satisfaction, and who bought a product.
     """
+
+    MEMO_LIMIT = 64  # distinct bought() arguments remembered (a rule like bought(city) varies)
 
     def __init__(
         self,
@@ -943,8 +1048,6 @@ class RuleContext:
         today: date,
         extra_columns: list[str] | None = None,
     ) -> None:
-        from .model import Interaction, Order  # local: rules stays importable on its own
-
         self.records = records
         self.values = values
         self.today = today
@@ -956,11 +1059,12 @@ class RuleContext:
             **DERIVED_KINDS,
         }
         self.extra_columns = [e for e in extras if e not in CUSTOMER_KINDS | VALUE_KINDS | DERIVED_KINDS]
-        self._orders: dict[str, list[Order]] = records.orders_by_customer() if records else {}
-        self._contacts: dict[str, list[Interaction]] = {}
-        for item in getattr(records, "interactions", []) or []:
-            if item.customer_id:
-                self._contacts.setdefault(item.customer_id, []).append(item)
+        self._orders_by_customer: dict[str, list[Any]] | None = None
+        self._contacts_by_customer: dict[str, list[Any]] | None = None
+        self._satisfaction: dict[str, tuple[float | None, float | None]] | None = None
+        self._by_product: dict[str, list[Any]] | None = None
+        self._bought_memo: dict[Any, frozenset[str]] = {}
+        self.getters: dict[str, Callable[[Any], Any]] = self._getters()
         self.current: Any = None
         self.functions: dict[str, Callable[..., Any]] = {
             "bought": self._bought,
@@ -993,17 +1097,128 @@ class RuleContext:
         self.current = customer
         return _CustomerNames(self, customer)
 
+    # -- worked out once per run, on first use
+
+    @property
+    def orders_by_customer(self) -> dict[str, list[Any]]:
+        if self._orders_by_customer is None:
+            self._orders_by_customer = self.records.orders_by_customer() if self.records else {}
+        return self._orders_by_customer
+
+    @property
+    def contacts_by_customer(self) -> dict[str, list[Any]]:
+        """Interactions by ``Customer.key``."""
+        if self._contacts_by_customer is None:
+            out: dict[str, list[Any]] = {}
+            for item in getattr(self.records, "interactions", None) or []:
+                if item.customer_id:
+                    out.setdefault(item.customer_id, []).append(item)
+            self._contacts_by_customer = out
+        return self._contacts_by_customer
+
+    @property
+    def satisfaction_by_customer(self) -> dict[str, tuple[float | None, float | None]]:
+        """(latest, average) satisfaction by ``Customer.key``, for customers with a score."""
+        if self._satisfaction is None:
+            out = {}
+            for key, items in self.contacts_by_customer.items():
+                latest, average = latest_and_average(items)
+                if latest is not None:
+                    out[key] = (latest, average)
+            self._satisfaction = out
+        return self._satisfaction
+
+    def _getters(self) -> dict[str, Callable[[Any], Any]]:
+        """How each name is worked out for one customer (a computed name wins over an
+        owner column with the same slug, as ``kinds`` says)."""
+        getters: dict[str, Callable[[Any], Any]] = {name: _extra_getter(name) for name in self.extra_columns}
+        for name in CUSTOMER_KINDS:
+            getters[name] = _customer_getter(name)
+        for name in VALUE_KINDS:
+            getters[name] = _value_getter(self.values, name)
+        for name in DERIVED_KINDS:
+            getters[name] = self._derived_getter(name)
+        return getters
+
+    def _derived_getter(self, name: str) -> Callable[[Any], Any]:
+        today = self.today
+        if name == "satisfaction":
+            return lambda c: self.satisfaction_by_customer.get(c.key, (None, None))[0]
+        if name == "average_satisfaction":
+            return lambda c: self.satisfaction_by_customer.get(c.key, (None, None))[1]
+        if name == "interactions":
+            return lambda c: len(self.contacts_by_customer.get(c.key, ()))
+        if name in ("last_contact", "days_since_last_contact"):
+
+            def contact(c: Any) -> Any:
+                items = self.contacts_by_customer.get(c.key, ())
+                dates = [i.date for i in items if i.date is not None and i.date <= today]
+                if not dates:
+                    return None
+                last = max(dates)
+                return last if name == "last_contact" else (today - last).days
+
+            return contact
+        if name == "birthday_month":
+            return lambda c: c.birthday.month if c.birthday else None
+        if name == "age":
+
+            def age(c: Any) -> int | None:
+                b = c.birthday
+                if b is None or b > today:
+                    return None
+                return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+            return age
+        return lambda c: None
+
     # -- functions (they look at ``self.current``)
 
     def _products(self) -> list[tuple[str, date | None]]:
         key = self.current.key if self.current is not None else ""
-        return [(o.product, o.date) for o in self._orders.get(key, []) if o.product]
+        return [(o.product, o.date) for o in self.orders_by_customer.get(key, []) if o.product]
+
+    def _buyers(self, wanted: str, days: float | None) -> frozenset[str] | None:
+        """Keys of customers with an order whose product contains ``wanted`` (within the
+        last ``days`` days when given), worked out once per argument over all orders;
+        ``None`` once too many different arguments were asked for."""
+        memo_key = (wanted, days)
+        found = self._bought_memo.get(memo_key)
+        if found is not None:
+            return found
+        if len(self._bought_memo) >= self.MEMO_LIMIT:
+            return None
+        if self._by_product is None:
+            by_product: dict[str, list[Any]] = {}
+            for o in getattr(self.records, "orders", None) or []:
+                if o.product and o.customer_id:
+                    by_product.setdefault(o.product, []).append(o)
+            self._by_product = by_product
+        today = self.today
+        keys: set[str] = set()
+        for product, orders in self._by_product.items():
+            if wanted not in product.casefold():
+                continue
+            if days is None:
+                keys.update(o.customer_id for o in orders)
+            else:
+                keys.update(
+                    o.customer_id for o in orders if o.date is not None and 0 <= (today - o.date).days <= days
+                )
+        found = frozenset(keys)
+        self._bought_memo[memo_key] = found
+        return found
 
     def _bought(self, product: Any) -> bool:
         if not isinstance(product, str):
             raise TypeError("bought() needs a product name in quotes")
         wanted = product.casefold().strip()
-        return bool(wanted) and any(wanted in name.casefold() for name, _ in self._products())
+        if not wanted:
+            return False
+        buyers = self._buyers(wanted, None)
+        if buyers is not None:
+            return self.current is not None and self.current.key in buyers
+        return any(wanted in name.casefold() for name, _ in self._products())
 
     def _bought_since(self, product: Any, days: Any) -> bool:
         if not isinstance(product, str) or isinstance(days, bool) or not isinstance(days, int | float):
@@ -1011,7 +1226,12 @@ class RuleContext:
                 'bought_since() needs a product in quotes and a number of days: bought_since("Tea", 90)'
             )
         wanted = product.casefold().strip()
-        return bool(wanted) and any(
+        if not wanted:
+            return False
+        buyers = self._buyers(wanted, days)
+        if buyers is not None:
+            return self.current is not None and self.current.key in buyers
+        return any(
             wanted in name.casefold() and when is not None and 0 <= (self.today - when).days <= days
             for name, when in self._products()
         )
@@ -1029,6 +1249,49 @@ class RuleContext:
     def _any_tag(self, *tags: Any) -> bool:
         have = {t.casefold().strip() for t in (self.current.tags if self.current is not None else [])}
         return any(isinstance(t, str) and t.casefold().strip() in have for t in tags)
+
+
+def _customer_getter(name: str) -> Callable[[Any], Any]:
+    if name == "name":
+        return lambda c: c.full_name or c.name
+
+    def get(c: Any) -> Any:
+        raw = getattr(c, name)
+        return TextList(raw) if isinstance(raw, list) else raw
+
+    return get
+
+
+_ZERO_WITHOUT_FIGURES = ("orders", "revenue", "historical_value", "referrals")
+
+
+def _value_getter(values: Mapping[str, Any], name: str) -> Callable[[Any], Any]:
+    if name == "products":
+
+        def products(c: Any) -> TextList:
+            value = values.get(c.key)
+            return TextList((getattr(value, name, None) if value is not None else None) or [])
+
+        return products
+    missing = 0 if name in _ZERO_WITHOUT_FIGURES else None
+
+    def get(c: Any) -> Any:
+        value = values.get(c.key)
+        return missing if value is None else getattr(value, name, None)
+
+    return get
+
+
+def _extra_getter(name: str) -> Callable[[Any], Any]:
+    def get(c: Any) -> Any:
+        raw = c.extra.get(name)
+        if isinstance(raw, datetime):
+            return raw.date()
+        if isinstance(raw, str):
+            return raw.strip()
+        return raw
+
+    return get
 
 
 def _fn_contains(text: Any, part: Any) -> bool:
@@ -1066,76 +1329,23 @@ def latest_and_average(items: list[Any]) -> tuple[float | None, float | None]:
     return latest.satisfaction, sum(i.satisfaction for i in scored) / len(scored)
 
 
-class _CustomerNames(Mapping[str, Any]):
-    """The names a rule sees for one customer, worked out on first use."""
+class _CustomerNames(dict[str, Any]):
+    """The names a rule sees for one customer, worked out on first use and kept.
+
+    A dict, so a name already worked out is found at dict speed; a missing one is
+    worked out by ``__missing__``. Iterating lists only the names worked out so far."""
+
+    __slots__ = ("customer", "getters")
 
     def __init__(self, ctx: RuleContext, customer: Any) -> None:
-        self.ctx = ctx
+        super().__init__()
+        self.getters = ctx.getters
         self.customer = customer
-        self.cache: dict[str, Any] = {}
 
-    def __getitem__(self, name: str) -> Any:
-        if name in self.cache:
-            return self.cache[name]
-        if name not in self.ctx.kinds:
+    def __missing__(self, name: str) -> Any:
+        getter = self.getters.get(name)
+        if getter is None:
             raise KeyError(name)
-        value = self._compute(name)
-        self.cache[name] = value
+        value = getter(self.customer)
+        self[name] = value
         return value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.ctx.kinds)
-
-    def __len__(self) -> int:
-        return len(self.ctx.kinds)
-
-    def _compute(self, name: str) -> Any:
-        c = self.customer
-        ctx = self.ctx
-        if name in DERIVED_KINDS:
-            return self._derived(name)
-        if name in VALUE_KINDS:
-            value = ctx.values.get(c.key)
-            raw = getattr(value, name, None) if value is not None else None
-            if name == "products":
-                return TextList(raw or [])
-            if value is None and name in ("orders", "revenue", "historical_value", "referrals"):
-                return 0
-            return raw
-        if name in CUSTOMER_KINDS:
-            if name == "name":
-                return c.full_name or c.name
-            raw = getattr(c, name)
-            if isinstance(raw, list):
-                return TextList(raw)
-            return raw
-        raw = c.extra.get(name)
-        if isinstance(raw, datetime):
-            return raw.date()
-        if isinstance(raw, str):
-            return raw.strip()
-        return raw
-
-    def _derived(self, name: str) -> Any:
-        c = self.customer
-        ctx = self.ctx
-        contacts = ctx._contacts.get(c.key, [])
-        if name in ("satisfaction", "average_satisfaction"):
-            latest, average = latest_and_average(contacts)
-            return latest if name == "satisfaction" else average
-        if name == "interactions":
-            return len(contacts)
-        if name in ("last_contact", "days_since_last_contact"):
-            dates = [i.date for i in contacts if i.date is not None and i.date <= ctx.today]
-            if not dates:
-                return None
-            last = max(dates)
-            return last if name == "last_contact" else (ctx.today - last).days
-        if name == "birthday_month":
-            return c.birthday.month if c.birthday else None
-        if name == "age":
-            b = c.birthday
-            if b is None or b > ctx.today:
-                return None
-            return ctx.today.year - b.year - ((ctx.today.month, ctx.today.day) < (b.month, b.day))
-        return None

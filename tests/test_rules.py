@@ -368,6 +368,11 @@ _FORMS = [
     *((f"{fn}({{}})", 1) for fn in ["lower", "upper", "len", "abs", "round", "days_since", "date", "blank"]),
     *((f"{fn}({{}}, {{}})", 2) for fn in ["min", "max", "contains", "bought_since", "any_tag", "round"]),
     ("bought({})", 1),
+    # the shapes with a short cut (a constant on one side)
+    *((f"({{}} {op} 90)", 1) for op in [">", "<=", "==", "!="]),
+    *((f'({{}} {op} "Gold")', 1) for op in ["==", "!="]),
+    *((f'({{}} {op} ("Gold", "york ", 3, 2.5))', 1) for op in ["in", "not in"]),
+    *((f'("{needle}" {op} {{}})', 1) for op in ["in", "not in"] for needle in ["VEG", "york", " "]),
 ]
 
 

@@ -24,17 +24,21 @@ The owner steers segments from the optional ``Segments`` tab::
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 from ..config import Settings
 from ..findings import Severity
 from ..model import Customer, Interaction
 from ..normalize import parse_bool, text
-from ..rules import RuleContext, RuleError, RuleProblem, latest_and_average
+from ..rules import RuleContext, RuleError, RuleProblem
 from ..workbook import Row, Table, ToolTab, header_key
 from . import Context, StepOutput
 from .tiers import CustomerValue, TiersResult
@@ -52,7 +56,7 @@ class SegmentDef:
     key: str = ""  # the built-in's stable key (``lapsed_vips``); "" for owner segments
 
 
-@dataclass
+@dataclass(slots=True)
 class Membership:
     segment: str
     reason: str
@@ -110,12 +114,49 @@ class Facts:
 Test = Callable[[Facts], str | None]  # the reason, or None when not a member
 
 
+class Columns:
+    """What the built-ins' quick pre-checks read, one entry per customer being
+    segmented (same order), gathered once per run. A pre-check only narrows the
+    customers down: the built-in's ``test`` still decides, and writes the reason, for
+    each customer the pre-check lets through."""
+
+    def __init__(
+        self,
+        customers: list[Customer],
+        values: list[CustomerValue],
+        satisfaction: dict[str, tuple[float | None, float | None]],
+        today: date,
+        settings: Settings,
+    ) -> None:
+        self.customers = customers
+        self.values = values
+        self.today = today
+        self.settings = settings
+        self.satisfaction = satisfaction
+        self.n = len(customers)
+        self.orders = np.fromiter((v.orders for v in values), np.int64, self.n)
+
+    def where(self, flags: Iterable[Any]) -> np.ndarray:
+        """Indices where ``flags`` (one per customer) is true."""
+        return np.flatnonzero(np.fromiter(flags, bool, self.n))
+
+    def days_ago(self, when: Iterable[date | None]) -> np.ndarray:
+        """Days from each date to today (NaN where there is no date)."""
+        today = self.today.toordinal()
+        return np.fromiter((np.nan if d is None else today - d.toordinal() for d in when), float, self.n)
+
+
+Candidates = Callable[[Columns], Iterable[int]]
+
+
 @dataclass(frozen=True)
 class Builtin:
     key: str
     name: str
     description: str
     test: Test
+    # A quick pre-check over all customers at once: a superset of the members (None: everyone).
+    candidates: Candidates | None = None
 
 
 def _days(n: int) -> str:
@@ -270,19 +311,94 @@ def _prefers(channel: str, word: str) -> Test:
     return test
 
 
+def _new_candidates(cols: Columns) -> np.ndarray:
+    limit = cols.settings.new_customer_days
+    first = cols.days_ago(v.first_order for v in cols.values)
+    since = cols.days_ago(c.customer_since for c in cols.customers)
+    with np.errstate(invalid="ignore"):
+        by_order = (first >= 0) & (first <= limit)
+        by_join = np.isnan(first) & (since >= 0) & (since <= limit)
+    return np.flatnonzero(by_order | by_join)
+
+
+def _orders_at_least(low: int, high: int | None = None) -> Candidates:
+    def candidates(cols: Columns) -> np.ndarray:
+        keep = cols.orders >= low
+        if high is not None:
+            keep &= cols.orders <= high
+        return np.flatnonzero(keep)
+
+    return candidates
+
+
+def _lapsed_candidates(cols: Columns) -> np.ndarray:
+    return cols.where(
+        v.tier in ("Platinum", "Gold") and v.days_since_last_order is not None for v in cols.values
+    )
+
+
+def _at_risk_candidates(cols: Columns) -> np.ndarray:
+    folded: dict[str, bool] = {}  # a handful of distinct RFM names
+
+    def at_risk(name: str) -> bool:
+        if name not in folded:
+            folded[name] = name.replace("\u2019", "'").casefold().strip() in AT_RISK_RFM
+        return folded[name]
+
+    return cols.where(at_risk(v.rfm_segment) for v in cols.values)
+
+
+def _advocate_candidates(cols: Columns) -> np.ndarray:
+    return cols.where(bool(v.advocate) for v in cols.values)
+
+
+def _scored_candidates(cols: Columns) -> np.ndarray:
+    scored = cols.satisfaction
+    return cols.where(c.key in scored for c in cols.customers)
+
+
+def _birthday_candidates(cols: Columns) -> np.ndarray:
+    month = cols.today.month
+    return cols.where(c.birthday is not None and c.birthday.month == month for c in cols.customers)
+
+
+def _decision_candidates(cols: Columns) -> np.ndarray:
+    seen: dict[str, bool] = {}  # job titles and roles repeat: search each distinct one once
+
+    def decides(value: str) -> bool:
+        if not value:
+            return False
+        if value not in seen:
+            seen[value] = DECISION_WORDS.search(value) is not None
+        return seen[value]
+
+    return cols.where(decides(c.role) or decides(c.job_title) for c in cols.customers)
+
+
+def _channel_is(channel: str) -> Candidates:
+    def candidates(cols: Columns) -> np.ndarray:
+        return cols.where(c.preferred_channel == channel for c in cols.customers)
+
+    return candidates
+
+
 BUILTINS: tuple[Builtin, ...] = (
     Builtin(
         "new_customers",
         "New customers",
         "First order within the 'new customer days' setting (or joined then, with no order yet).",
         _new_customer,
+        _new_candidates,
     ),
-    Builtin("one_time_buyers", "One-time buyers", "Exactly one order so far.", _one_time),
+    Builtin(
+        "one_time_buyers", "One-time buyers", "Exactly one order so far.", _one_time, _orders_at_least(1, 1)
+    ),
     Builtin(
         "regulars",
         "Regulars",
         "Three or more orders, and the last one within twice their usual gap.",
         _regular,
+        _orders_at_least(3),
     ),
     Builtin(
         "lapsed_vips",
@@ -290,21 +406,50 @@ BUILTINS: tuple[Builtin, ...] = (
         "Platinum or Gold customers quiet for more than 3x their usual gap between orders "
         "(and over 60 days).",
         _lapsed_vip,
+        _lapsed_candidates,
     ),
-    Builtin("at_risk", "At risk", "RFM segment At risk or Can't lose them.", _at_risk),
-    Builtin("advocates", "Advocates", "Referred customers who went on to buy.", _advocate),
-    Builtin("promoters", "Promoters", "Latest satisfaction score at the top of the scale.", _promoter),
-    Builtin("detractors", "Detractors", "Latest satisfaction score at the bottom of the scale.", _detractor),
-    Builtin("birthday_this_month", "Birthday this month", "Birthday in the current month.", _birthday),
+    Builtin("at_risk", "At risk", "RFM segment At risk or Can't lose them.", _at_risk, _at_risk_candidates),
+    Builtin(
+        "advocates", "Advocates", "Referred customers who went on to buy.", _advocate, _advocate_candidates
+    ),
+    Builtin(
+        "promoters",
+        "Promoters",
+        "Latest satisfaction score at the top of the scale.",
+        _promoter,
+        _scored_candidates,
+    ),
+    Builtin(
+        "detractors",
+        "Detractors",
+        "Latest satisfaction score at the bottom of the scale.",
+        _detractor,
+        _scored_candidates,
+    ),
+    Builtin(
+        "birthday_this_month",
+        "Birthday this month",
+        "Birthday in the current month.",
+        _birthday,
+        _birthday_candidates,
+    ),
     Builtin(
         "decision_makers",
         "Decision makers",
         "Business contacts whose role or job title says they decide (owner, director, ...).",
         _decision_maker,
+        _decision_candidates,
     ),
-    Builtin("prefers_sms", "Prefers SMS", "Preferred channel is SMS.", _prefers("sms", "SMS")),
-    Builtin("prefers_email", "Prefers email", "Preferred channel is email.", _prefers("email", "email")),
-    Builtin("prefers_phone", "Prefers phone", "Preferred channel is phone.", _prefers("phone", "phone")),
+    *(
+        Builtin(
+            f"prefers_{channel}",
+            f"Prefers {word}",
+            f"Preferred channel is {word}.",
+            _prefers(channel, word),
+            _channel_is(channel),
+        )
+        for channel, word in (("sms", "SMS"), ("email", "email"), ("phone", "phone"))
+    ),
 )
 BUILTIN_BY_KEY = {b.key: b for b in BUILTINS}
 
@@ -535,39 +680,21 @@ def run(ctx: Context) -> StepOutput:
     if tiers is None:
         skipped.append("no tier figures were available, so segments based on orders are empty")
 
-    contacts: dict[str, list[Interaction]] = {}
-    for i in ctx.records.interactions:
-        if i.customer_id:
-            contacts.setdefault(i.customer_id, []).append(i)
     scale = satisfaction_scale(ctx.records.interactions)
-
     result = SegmentsResult([p.definition for p in planned], skipped=skipped)
-    failures: dict[str, tuple[int, RuleProblem, str]] = {}  # segment -> (count, first problem, customer)
     active = [p for p in planned if p.definition.active and (p.builtin is not None or p.rule is not None)]
-    for c in customers:
-        value = values.get(c.key) or CustomerValue(c.key, c.display_name)
-        latest, _avg = latest_and_average(contacts.get(c.key, []))
-        facts = Facts(c, value, ctx.today, ctx.settings, latest, scale)
-        names = None
-        found: list[Membership] = []
-        for p in active:
-            if p.builtin is not None:
-                reason = p.builtin.test(facts)
-            else:
-                if names is None:
-                    names = rules.names_for(c)
-                try:
-                    matched = p.rule.evaluate(names)
-                except RuleProblem as problem:
-                    n, first, who = failures.get(p.definition.name, (0, problem, c.key))
-                    failures[p.definition.name] = (n + 1, first, who)
-                    continue
-                reason = _rule_reason(p, names) if matched else None
-            if reason:
-                found.append(Membership(p.definition.name, reason))
-        if found:
-            result.memberships[c.key] = found
-            result.names[c.key] = c.display_name
+    with _no_gc():
+        hits, failures = _members(ctx, customers, values, rules, scale, active)
+        # Each customer's memberships in segment order, customers in sheet order.
+        found: list[list[Membership]] = [[] for _ in customers]
+        for p, members in zip(active, hits, strict=True):
+            name = p.definition.name
+            for i, reason in members:
+                found[i].append(Membership(name, reason))
+        for c, items in zip(customers, found, strict=True):
+            if items:
+                result.memberships[c.key] = items
+                result.names[c.key] = c.display_name
 
     _report_failures(ctx, planned, failures)
     sizes = result.sizes()
@@ -588,7 +715,15 @@ def run(ctx: Context) -> StepOutput:
                 ]
             )
     position = {c.key: i for i, c in enumerate(customers)}
-    rows.sort(key=lambda r: (order.get(r[0], 0), position.get(r[1], 0)))
+    if len(position) == len(customers):
+        # Customer keys are unique, so the memberships are already in sheet order:
+        # grouping by segment (stable) is the same as sorting by (segment, customer).
+        buckets: dict[int, list[list[Any]]] = {}
+        for r in rows:
+            buckets.setdefault(order.get(r[0], 0), []).append(r)
+        rows = [r for k in sorted(buckets) for r in buckets[k]]
+    else:
+        rows.sort(key=lambda r: (order.get(r[0], 0), position.get(r[1], 0)))
     tab = ToolTab(
         MEMBERS_TAB,
         list(MEMBERS_HEADERS),
@@ -621,6 +756,80 @@ def run(ctx: Context) -> StepOutput:
             "rule_errors": sum(1 for p in own if p.rule is None and p.definition.rule) + len(failures),
         },
     )
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause Python's cycle collector while memberships are built. With a million
+    orders in memory each full collection walks them all, and building a few hundred
+    thousand memberships would set off several; nothing built here forms a cycle.
+    Reference counting still frees everything as usual."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+Hits = list[tuple[int, str]]  # (customer index, reason)
+
+
+def _members(
+    ctx: Context,
+    customers: list[Customer],
+    values: dict[str, CustomerValue],
+    rules: RuleContext,
+    scale: int,
+    active: list[_Planned],
+) -> tuple[list[Hits], dict[str, tuple[int, RuleProblem, str]]]:
+    """The members of each active segment, in customer order, with their reasons; and
+    the owner rules that failed while running (segment -> count, first problem, customer).
+
+    Built-ins run segment by segment over the customers their pre-check lets through;
+    owner rules run customer by customer, so the names a customer's rules share are
+    worked out once."""
+    vals = [values.get(c.key) or CustomerValue(c.key, c.display_name) for c in customers]
+    satisfaction = rules.satisfaction_by_customer
+    cols = Columns(customers, vals, satisfaction, ctx.today, ctx.settings)
+    facts: dict[int, Facts] = {}
+    hits: list[Hits] = [[] for _ in active]
+
+    def facts_for(i: int) -> Facts:
+        f = facts.get(i)
+        if f is None:
+            c = customers[i]
+            latest = satisfaction.get(c.key, (None, None))[0]
+            f = facts[i] = Facts(c, vals[i], ctx.today, ctx.settings, latest, scale)
+        return f
+
+    owner: list[tuple[_Planned, Hits]] = []
+    for p, found in zip(active, hits, strict=True):
+        if p.builtin is None:
+            owner.append((p, found))
+            continue
+        test = p.builtin.test
+        pick = p.builtin.candidates
+        for i in range(len(customers)) if pick is None else pick(cols):
+            reason = test(facts_for(int(i)))
+            if reason:
+                found.append((int(i), reason))
+
+    failures: dict[str, tuple[int, RuleProblem, str]] = {}
+    if owner:
+        for i, c in enumerate(customers):
+            names = rules.names_for(c)
+            for p, found in owner:
+                try:
+                    matched = p.rule.evaluate(names)
+                except RuleProblem as problem:
+                    n, first, who = failures.get(p.definition.name, (0, problem, c.key))
+                    failures[p.definition.name] = (n + 1, first, who)
+                    continue
+                if matched:
+                    found.append((i, _rule_reason(p, names)))
+    return hits, failures
 
 
 def _report_failures(
