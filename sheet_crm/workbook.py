@@ -238,7 +238,7 @@ def tab_kind(name: str) -> str | None:
 # ---------------------------------------------------------------- tables
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One data row: the sheet's own row number and its cells, aligned with the headers."""
 
