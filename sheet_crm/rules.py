@@ -1029,6 +1029,9 @@ DERIVED_KINDS: dict[str, Kind] = {
 }
 
 
+Getter = Callable[[Any, str], Any]  # (customer, its key) -> one name's value
+
+
 class RuleContext:
     """Everything a rule can see, for one customer at a time.
 
@@ -1064,8 +1067,9 @@ class RuleContext:
         self._satisfaction: dict[str, tuple[float | None, float | None]] | None = None
         self._by_product: dict[str, list[Any]] | None = None
         self._bought_memo: dict[Any, frozenset[str]] = {}
-        self.getters: dict[str, Callable[[Any], Any]] = self._getters()
+        self.getters: dict[str, Getter] = self._getters()
         self.current: Any = None
+        self.current_key = ""
         self.functions: dict[str, Callable[..., Any]] = {
             "bought": self._bought,
             "bought_since": self._bought_since,
@@ -1094,8 +1098,9 @@ class RuleContext:
         return compile_rule(text, self.kinds, self.functions)
 
     def names_for(self, customer: Any) -> Mapping[str, Any]:
-        self.current = customer
-        return _CustomerNames(self, customer)
+        names = _CustomerNames(self, customer)
+        self.current, self.current_key = customer, names.key
+        return names
 
     # -- worked out once per run, on first use
 
@@ -1120,18 +1125,32 @@ class RuleContext:
     def satisfaction_by_customer(self) -> dict[str, tuple[float | None, float | None]]:
         """(latest, average) satisfaction by ``Customer.key``, for customers with a score."""
         if self._satisfaction is None:
-            out = {}
-            for key, items in self.contacts_by_customer.items():
-                latest, average = latest_and_average(items)
-                if latest is not None:
-                    out[key] = (latest, average)
-            self._satisfaction = out
+            # One pass (what latest_and_average does per customer): the latest score by
+            # date, then by row, and the running total for the average.
+            latest: dict[str, tuple[tuple[date, int], float]] = {}
+            totals: dict[str, list[float]] = {}
+            for item in getattr(self.records, "interactions", None) or []:
+                score, key = item.satisfaction, item.customer_id
+                if score is None or not key:
+                    continue
+                when = (item.date or date.min, item.row)
+                seen = latest.get(key)
+                if seen is None:
+                    latest[key] = (when, score)
+                    totals[key] = [score, 1]
+                    continue
+                if when > seen[0]:  # the first of equals wins, as max() does
+                    latest[key] = (when, score)
+                total = totals[key]
+                total[0] += score
+                total[1] += 1
+            self._satisfaction = {k: (v[1], totals[k][0] / totals[k][1]) for k, v in latest.items()}
         return self._satisfaction
 
-    def _getters(self) -> dict[str, Callable[[Any], Any]]:
+    def _getters(self) -> dict[str, Getter]:
         """How each name is worked out for one customer (a computed name wins over an
         owner column with the same slug, as ``kinds`` says)."""
-        getters: dict[str, Callable[[Any], Any]] = {name: _extra_getter(name) for name in self.extra_columns}
+        getters: dict[str, Getter] = {name: _extra_getter(name) for name in self.extra_columns}
         for name in CUSTOMER_KINDS:
             getters[name] = _customer_getter(name)
         for name in VALUE_KINDS:
@@ -1140,18 +1159,18 @@ class RuleContext:
             getters[name] = self._derived_getter(name)
         return getters
 
-    def _derived_getter(self, name: str) -> Callable[[Any], Any]:
+    def _derived_getter(self, name: str) -> Getter:
         today = self.today
         if name == "satisfaction":
-            return lambda c: self.satisfaction_by_customer.get(c.key, (None, None))[0]
+            return lambda c, key: self.satisfaction_by_customer.get(key, (None, None))[0]
         if name == "average_satisfaction":
-            return lambda c: self.satisfaction_by_customer.get(c.key, (None, None))[1]
+            return lambda c, key: self.satisfaction_by_customer.get(key, (None, None))[1]
         if name == "interactions":
-            return lambda c: len(self.contacts_by_customer.get(c.key, ()))
+            return lambda c, key: len(self.contacts_by_customer.get(key, ()))
         if name in ("last_contact", "days_since_last_contact"):
 
-            def contact(c: Any) -> Any:
-                items = self.contacts_by_customer.get(c.key, ())
+            def contact(c: Any, key: str) -> Any:
+                items = self.contacts_by_customer.get(key, ())
                 dates = [i.date for i in items if i.date is not None and i.date <= today]
                 if not dates:
                     return None
@@ -1160,17 +1179,17 @@ class RuleContext:
 
             return contact
         if name == "birthday_month":
-            return lambda c: c.birthday.month if c.birthday else None
+            return lambda c, key: c.birthday.month if c.birthday else None
         if name == "age":
 
-            def age(c: Any) -> int | None:
+            def age(c: Any, key: str) -> int | None:
                 b = c.birthday
                 if b is None or b > today:
                     return None
                 return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
             return age
-        return lambda c: None
+        return lambda c, key: None
 
     # -- functions (they look at ``self.current``)
 
@@ -1217,7 +1236,7 @@ class RuleContext:
             return False
         buyers = self._buyers(wanted, None)
         if buyers is not None:
-            return self.current is not None and self.current.key in buyers
+            return self.current is not None and self.current_key in buyers
         return any(wanted in name.casefold() for name, _ in self._products())
 
     def _bought_since(self, product: Any, days: Any) -> bool:
@@ -1230,7 +1249,7 @@ class RuleContext:
             return False
         buyers = self._buyers(wanted, days)
         if buyers is not None:
-            return self.current is not None and self.current.key in buyers
+            return self.current is not None and self.current_key in buyers
         return any(
             wanted in name.casefold() and when is not None and 0 <= (self.today - when).days <= days
             for name, when in self._products()
@@ -1251,11 +1270,11 @@ class RuleContext:
         return any(isinstance(t, str) and t.casefold().strip() in have for t in tags)
 
 
-def _customer_getter(name: str) -> Callable[[Any], Any]:
+def _customer_getter(name: str) -> Getter:
     if name == "name":
-        return lambda c: c.full_name or c.name
+        return lambda c, key: c.full_name or c.name
 
-    def get(c: Any) -> Any:
+    def get(c: Any, key: str) -> Any:
         raw = getattr(c, name)
         return TextList(raw) if isinstance(raw, list) else raw
 
@@ -1265,25 +1284,25 @@ def _customer_getter(name: str) -> Callable[[Any], Any]:
 _ZERO_WITHOUT_FIGURES = ("orders", "revenue", "historical_value", "referrals")
 
 
-def _value_getter(values: Mapping[str, Any], name: str) -> Callable[[Any], Any]:
+def _value_getter(values: Mapping[str, Any], name: str) -> Getter:
     if name == "products":
 
-        def products(c: Any) -> TextList:
-            value = values.get(c.key)
+        def products(c: Any, key: str) -> TextList:
+            value = values.get(key)
             return TextList((getattr(value, name, None) if value is not None else None) or [])
 
         return products
     missing = 0 if name in _ZERO_WITHOUT_FIGURES else None
 
-    def get(c: Any) -> Any:
-        value = values.get(c.key)
+    def get(c: Any, key: str) -> Any:
+        value = values.get(key)
         return missing if value is None else getattr(value, name, None)
 
     return get
 
 
-def _extra_getter(name: str) -> Callable[[Any], Any]:
-    def get(c: Any) -> Any:
+def _extra_getter(name: str) -> Getter:
+    def get(c: Any, key: str) -> Any:
         raw = c.extra.get(name)
         if isinstance(raw, datetime):
             return raw.date()
@@ -1335,17 +1354,18 @@ class _CustomerNames(dict[str, Any]):
     A dict, so a name already worked out is found at dict speed; a missing one is
     worked out by ``__missing__``. Iterating lists only the names worked out so far."""
 
-    __slots__ = ("customer", "getters")
+    __slots__ = ("customer", "getters", "key")
 
     def __init__(self, ctx: RuleContext, customer: Any) -> None:
         super().__init__()
         self.getters = ctx.getters
         self.customer = customer
+        self.key = customer.key
 
     def __missing__(self, name: str) -> Any:
         getter = self.getters.get(name)
         if getter is None:
             raise KeyError(name)
-        value = getter(self.customer)
+        value = getter(self.customer, self.key)
         self[name] = value
         return value

@@ -463,3 +463,65 @@ def test_api_run_segment_writes_segment_members() -> None:
     assert [m["customer_id"] for m in result.members_of("Lamb lovers")] == ["C-00001"]
     assert [m["customer_id"] for m in result.members_of("Prefers SMS")] == ["C-00001"]
     assert "Segment Members" in [t.name for t in report.plan.tabs]
+
+
+def test_builtin_pre_checks_never_leave_out_a_member() -> None:
+    """Each built-in first narrows the customers down with a quick pre-check over all
+    of them (``Builtin.candidates``); running its test on every customer instead must
+    give exactly the same members and reasons."""
+    import random
+
+    from sheet_crm.config import Settings
+    from sheet_crm.model import Customer
+    from sheet_crm.steps.segments import Columns, Facts
+
+    rng = random.Random(7)
+    customers, values, satisfaction = [], [], {}
+    for i in range(600):
+        key = f"C{i}"
+        first = None if rng.random() < 0.3 else ago(rng.randint(-5, 900))
+        last = None if first is None else ago(rng.randint(-5, (TODAY - first).days + 5))
+        customers.append(
+            Customer(
+                row=i + 2,
+                customer_id=key,
+                preferred_channel=rng.choice(["", "email", "sms", "phone", "letter"]),
+                birthday=rng.choice([None, ago(rng.randint(0, 30000))]),
+                customer_since=rng.choice([None, ago(rng.randint(-5, 200))]),
+                role=rng.choice(["", "Owner", "assistant", "Head of buying", "co-founder"]),
+                job_title=rng.choice(["", "Director", "clerk"]),
+                company=rng.choice(["", "Acme"]),
+            )
+        )
+        orders = 0 if first is None else rng.randint(1, 6)
+        values.append(
+            value(
+                key,
+                orders=orders,
+                first_order=first,
+                last_order=last,
+                days_since_last_order=None if last is None else (TODAY - last).days,
+                usual_gap_days=rng.choice([None, 0.0, 10.0, 45.5]) if orders > 1 else None,
+                tier=rng.choice(["", "Platinum", "Gold", "Silver"]),
+                rfm_segment=rng.choice(["", "At risk", "Can\u2019t lose them", "Champions", " at RISK "]),
+                r_score=rng.choice([None, 2]),
+                advocate=rng.random() < 0.2,
+                referrals=rng.randint(0, 3),
+            )
+        )
+        if rng.random() < 0.5:
+            satisfaction[key] = (float(rng.randint(0, 10)), 5.0)
+    settings = Settings()
+    cols = Columns(customers, values, satisfaction, TODAY, settings)
+    for scale in (5, 10):
+        for builtin in BUILTINS:
+            facts = [
+                Facts(c, v, TODAY, settings, satisfaction.get(c.key, (None, None))[0], scale)
+                for c, v in zip(customers, values, strict=True)
+            ]
+            everyone = [(i, builtin.test(f)) for i, f in enumerate(facts)]
+            expected = [(i, r) for i, r in everyone if r]
+            assert builtin.candidates is not None, builtin.key
+            picked = [(int(i), builtin.test(facts[int(i)])) for i in builtin.candidates(cols)]
+            assert [(i, r) for i, r in picked if r] == expected, builtin.key
+            assert expected, f"{builtin.key}: the random customers should include members"

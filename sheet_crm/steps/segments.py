@@ -134,7 +134,18 @@ class Columns:
         self.settings = settings
         self.satisfaction = satisfaction
         self.n = len(customers)
+        self.keys = [c.key for c in customers]
         self.orders = np.fromiter((v.orders for v in values), np.int64, self.n)
+        self._channels: dict[str, list[int]] | None = None
+
+    def by_channel(self, channel: str) -> list[int]:
+        """Customers whose preferred channel is ``channel`` (one pass for all channels)."""
+        if self._channels is None:
+            groups: dict[str, list[int]] = {}
+            for i, c in enumerate(self.customers):
+                groups.setdefault(c.preferred_channel, []).append(i)
+            self._channels = groups
+        return self._channels.get(channel, [])
 
     def where(self, flags: Iterable[Any]) -> np.ndarray:
         """Indices where ``flags`` (one per customer) is true."""
@@ -354,7 +365,7 @@ def _advocate_candidates(cols: Columns) -> np.ndarray:
 
 def _scored_candidates(cols: Columns) -> np.ndarray:
     scored = cols.satisfaction
-    return cols.where(c.key in scored for c in cols.customers)
+    return [i for i, key in enumerate(cols.keys) if key in scored]
 
 
 def _birthday_candidates(cols: Columns) -> np.ndarray:
@@ -376,8 +387,8 @@ def _decision_candidates(cols: Columns) -> np.ndarray:
 
 
 def _channel_is(channel: str) -> Candidates:
-    def candidates(cols: Columns) -> np.ndarray:
-        return cols.where(c.preferred_channel == channel for c in cols.customers)
+    def candidates(cols: Columns) -> list[int]:
+        return cols.by_channel(channel)
 
     return candidates
 
@@ -655,6 +666,13 @@ def _unusable(ctx: Context) -> set[str | int]:
 
 
 def run(ctx: Context) -> StepOutput:
+    """Plan the segments, find their members (each with a reason) and lay out the
+    Segment Members tab. Python's cycle collector is paused meanwhile (``_no_gc``)."""
+    with _no_gc():
+        return _run(ctx)
+
+
+def _run(ctx: Context) -> StepOutput:
     tiers: TiersResult | None = ctx.results.get("tiers")
     values: dict[str, CustomerValue] = tiers.customers if tiers is not None else {}
     rules = RuleContext(ctx.records, values, ctx.today)
@@ -683,18 +701,17 @@ def run(ctx: Context) -> StepOutput:
     scale = satisfaction_scale(ctx.records.interactions)
     result = SegmentsResult([p.definition for p in planned], skipped=skipped)
     active = [p for p in planned if p.definition.active and (p.builtin is not None or p.rule is not None)]
-    with _no_gc():
-        hits, failures = _members(ctx, customers, values, rules, scale, active)
-        # Each customer's memberships in segment order, customers in sheet order.
-        found: list[list[Membership]] = [[] for _ in customers]
-        for p, members in zip(active, hits, strict=True):
-            name = p.definition.name
-            for i, reason in members:
-                found[i].append(Membership(name, reason))
-        for c, items in zip(customers, found, strict=True):
-            if items:
-                result.memberships[c.key] = items
-                result.names[c.key] = c.display_name
+    hits, failures = _members(ctx, customers, values, rules, scale, active)
+    # Each customer's memberships in segment order, customers in sheet order.
+    found: list[list[Membership]] = [[] for _ in customers]
+    for p, members in zip(active, hits, strict=True):
+        name = p.definition.name
+        for i, reason in members:
+            found[i].append(Membership(name, reason))
+    for c, items in zip(customers, found, strict=True):
+        if items:
+            result.memberships[c.key] = items
+            result.names[c.key] = c.display_name
 
     _report_failures(ctx, planned, failures)
     sizes = result.sizes()
@@ -760,10 +777,12 @@ def run(ctx: Context) -> StepOutput:
 
 @contextmanager
 def _no_gc() -> Iterator[None]:
-    """Pause Python's cycle collector while memberships are built. With a million
-    orders in memory each full collection walks them all, and building a few hundred
-    thousand memberships would set off several; nothing built here forms a cycle.
-    Reference counting still frees everything as usual."""
+    """Pause Python's cycle collector during the step. With a million orders (and the
+    tiers step's 100k-row tab) in memory, each full collection walks them all, and
+    building a few hundred thousand memberships and rows would set off several (over
+    half the step's time at 100k customers). The step builds no lasting cycles;
+    reference counting still frees everything as usual, and the collector catches up
+    when it is switched back on."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -796,11 +815,13 @@ def _members(
     facts: dict[int, Facts] = {}
     hits: list[Hits] = [[] for _ in active]
 
+    keys = cols.keys
+
     def facts_for(i: int) -> Facts:
         f = facts.get(i)
         if f is None:
             c = customers[i]
-            latest = satisfaction.get(c.key, (None, None))[0]
+            latest = satisfaction.get(keys[i], (None, None))[0]
             f = facts[i] = Facts(c, vals[i], ctx.today, ctx.settings, latest, scale)
         return f
 
@@ -811,10 +832,10 @@ def _members(
             continue
         test = p.builtin.test
         pick = p.builtin.candidates
-        for i in range(len(customers)) if pick is None else pick(cols):
-            reason = test(facts_for(int(i)))
+        for i in range(len(customers)) if pick is None else [int(i) for i in pick(cols)]:
+            reason = test(facts_for(i))
             if reason:
-                found.append((int(i), reason))
+                found.append((i, reason))
 
     failures: dict[str, tuple[int, RuleProblem, str]] = {}
     if owner:
