@@ -472,7 +472,7 @@ def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None) -> None:
             today=today.date() if today else None,
             command=f"job {job.name}",
             incremental="sync" in job.steps,
-            backend_options=job.credentials or None,
+            backend_options=job.backend_options(),
         )
     line, fields = run_line(report)
     logging.getLogger("sheet_crm").info("job=%r %s", job.name, line, extra={"fields": fields})

@@ -82,6 +82,35 @@ class Job:
     credentials: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
 
+    def backend_options(self) -> dict[str, Any]:
+        """The job's credentials reference as backend options (``auth``, ``key_file``).
+        Local workbooks need none. The secret itself is only ever read by the auth
+        module, from the file named here."""
+        if not self.workbook.startswith(("gsheet:", "https://")):
+            return {}
+        c = self.credentials
+        if "service_account_file" in c:
+            return {
+                "auth": "service-account",
+                "key_file": str(Path(str(c["service_account_file"])).expanduser()),
+            }
+        if "service_account_env" in c:
+            name = str(c["service_account_env"])
+            value = os.environ.get(name)
+            if not value:
+                raise ConfigError(
+                    f"The job reads its key file's path from the environment variable {name}, "
+                    "which is not set.",
+                    f"Set {name} to the path of the service-account key file for the scheduler.",
+                    where=str(self.path),
+                )
+            return {"auth": "service-account", "key_file": value}
+        if c.get("oauth"):
+            return {"auth": "oauth"}
+        if c.get("adc"):
+            return {"auth": "adc"}
+        return {}
+
     @property
     def lock_key(self) -> str:
         """Jobs on the same workbook share a lock."""

@@ -293,3 +293,27 @@ def test_watch_debounces_and_waits_for_excel_to_close(tmp_path: Path) -> None:
     lock.unlink()
     assert w.poll() and runs == [1]
     assert not w.poll()  # our own result counts as seen
+
+
+def test_credentials_reference_becomes_backend_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def load(body: str) -> Job:
+        path = tmp_path / "g.toml"
+        path.write_text('workbook = "gsheet:abc"\nevery = "hour"\n' + body)
+        return load_job(path)
+
+    key = load('[credentials]\nservice_account_file = "~/keys/sa.json"\n').backend_options()
+    assert key == {"auth": "service-account", "key_file": str(Path("~/keys/sa.json").expanduser())}
+    assert load("[credentials]\noauth = true\n").backend_options() == {"auth": "oauth"}
+    assert load("[credentials]\nadc = true\n").backend_options() == {"auth": "adc"}
+    env_job = load('[credentials]\nservice_account_env = "SHOP_KEY"\n')
+    monkeypatch.delenv("SHOP_KEY", raising=False)
+    with pytest.raises(ConfigError) as exc:
+        env_job.backend_options()
+    assert "SHOP_KEY" in exc.value.message
+    monkeypatch.setenv("SHOP_KEY", "/secure/sa.json")
+    assert env_job.backend_options() == {"auth": "service-account", "key_file": "/secure/sa.json"}
+    local = tmp_path / "local.toml"
+    local.write_text('workbook = "a.xlsx"\nevery = "hour"\n[credentials]\noauth = true\n')
+    assert load_job(local).backend_options() == {}
