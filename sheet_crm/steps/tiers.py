@@ -59,6 +59,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -400,12 +401,12 @@ def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[
     orders = ctx.records.orders
     n = len(orders)
     today_ord = ctx.today.toordinal()
-    # One comprehension per column: far cheaper than zip(*rows) on a million orders.
-    ids = [o.customer_id for o in orders]
-    dates = [o.date for o in orders]
-    amounts = [o.amount for o in orders]
-    invalids = [o.invalid for o in orders]
-    products = [o.product for o in orders]
+    # One pass per column with attrgetter (runs in C): far cheaper than zip(*rows).
+    ids = list(map(attrgetter("customer_id"), orders))
+    dates = list(map(attrgetter("date"), orders))
+    amounts = list(map(attrgetter("amount"), orders))
+    invalids = list(map(attrgetter("invalid"), orders))
+    products = list(map(attrgetter("product"), orders))
     cust = np.fromiter(map(index.get, ids, itertools.repeat(-1)), dtype=np.int64, count=n)
     day = _ordinals(dates)
     amount = np.array(amounts, dtype=np.float64) if n else np.zeros(0)  # a blank amount (None) -> nan
