@@ -21,6 +21,7 @@ from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings
 from .errors import UsageError, WorkbookChanged
 from .findings import Finding, FindingList, Severity
+from .gcpause import paused_gc
 from .model import Records, build_records
 from .render import issues_tab
 from .steps import STEPS, Context, StepOutput, load, plan_steps
@@ -176,20 +177,21 @@ def run(
     backend = target if isinstance(target, Backend) else open_backend(target, **dict(backend_options or {}))
     for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
         note("Reading the workbook")
-        report, version = _compute(
-            backend,
-            steps,
-            order,
-            today=today,
-            now=now,
-            dry_run=dry_run,
-            options=options,
-            settings=settings,
-            command=command,
-            note=note,
-            incremental=incremental,
-            force=force,
-        )
+        with paused_gc():  # millions of long-lived cells and records, no cycles
+            report, version = _compute(
+                backend,
+                steps,
+                order,
+                today=today,
+                now=now,
+                dry_run=dry_run,
+                options=options,
+                settings=settings,
+                command=command,
+                note=note,
+                incremental=incremental,
+                force=force,
+            )
         if dry_run or report.unchanged:
             return report
         note("Writing the workbook")

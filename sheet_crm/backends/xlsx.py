@@ -19,7 +19,6 @@ it reopens, keep a backup, then replace the workbook atomically.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import re
@@ -45,6 +44,7 @@ from ..errors import (
     WriteFailed,
 )
 from ..findings import Location, Severity, column_letter
+from ..gcpause import paused_gc
 from ..workbook import (
     GENERATED_MARK,
     Cell,
@@ -138,7 +138,7 @@ class XlsxBackend(Backend):
         version = fingerprint(path)
         findings = FindingList()
         tables: dict[str, Table] = {}
-        with rd.open_package(path) as zf, _no_gc():
+        with rd.open_package(path) as zf, paused_gc():
             info = rd.read_package_info(zf, path)
             try:
                 strings = rd.read_shared_strings(zf, info.shared_strings_part)
@@ -176,7 +176,7 @@ class XlsxBackend(Backend):
         report = WriteReport()
         try:
             try:
-                with rd.open_package(path) as zf, _no_gc():
+                with rd.open_package(path) as zf, paused_gc():
                     info = rd.read_package_info(zf, path)
                     edit = _PackageEdit(zf, info, path, when)
                     edit.apply(plan, report)
@@ -258,7 +258,7 @@ class XlsxBackend(Backend):
         """The temp file must open as a zip, its new parts must decompress, and our
         reader must find each tool tab with its header and row count."""
         try:
-            with zipfile.ZipFile(tmp) as zf, _no_gc():
+            with zipfile.ZipFile(tmp) as zf, paused_gc():
                 info = rd.read_package_info(zf, self.path)
                 found = {s.name.casefold(): s for s in info.sheets}
                 date_styles = rd.read_date_styles(zf, info.styles_part)
@@ -305,20 +305,6 @@ class XlsxBackend(Backend):
             with contextlib.suppress(OSError):
                 old.unlink()
         return target
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of cells are built: the objects
-    made here live on, so its passes find nothing and, on 100k-row tabs, cost a third
-    of the read."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _remove(path: Path) -> None:

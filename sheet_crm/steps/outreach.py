@@ -37,12 +37,10 @@ from __future__ import annotations
 
 import calendar
 import difflib
-import gc
 import hashlib
 import re
 import statistics
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..contact_time import ANYTIME, next_send_time, parse_best_time, parse_quiet_hours
 from ..findings import Location, Severity
+from ..gcpause import paused_gc
 from ..messages import (
     DEFAULT_TEMPLATES,
     FieldGroup,
@@ -1087,23 +1086,8 @@ def _local_now(ctx: Context) -> datetime:
 
 def run(ctx: Context) -> StepOutput:
     """Draft outreach: see the module docstring for who gets a draft and why."""
-    with _cyclic_gc_paused():
+    with paused_gc():
         return _run(ctx)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """The step makes hundreds of thousands of small, acyclic objects; each of the
-    cyclic collector's passes would walk every record already loaded (a third of the
-    time at 100k customers). Reference counting still frees everything; the
-    collector is switched back on (if it was on) when the step ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(ctx: Context) -> StepOutput:

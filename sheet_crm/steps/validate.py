@@ -47,7 +47,6 @@ carries the blank as read, so the backend leaves alone a cell typed in meanwhile
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -59,6 +58,7 @@ from typing import Any
 from ..config import _KEYS as SETTING_KEYS
 from ..errors import ColumnNotFound
 from ..findings import Location, Severity
+from ..gcpause import paused_gc
 from ..model import Customer, Interaction, Order, Records
 from ..normalize import (
     case_problem,
@@ -389,13 +389,8 @@ def run(ctx: Context) -> StepOutput:
     # The workbook's records are millions of long-lived objects; with the cyclic garbage
     # collector on, every burst of new findings makes it walk all of them again (it
     # doubled the time on 100k customers and 1M orders). Nothing here makes cycles.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _run(ctx)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _run(ctx: Context) -> StepOutput:
