@@ -24,10 +24,8 @@ The owner steers segments from the optional ``Segments`` tab::
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,6 +34,7 @@ import numpy as np
 
 from ..config import Settings
 from ..findings import Severity
+from ..gcpause import paused_gc
 from ..model import Customer, Interaction
 from ..normalize import parse_bool, text
 from ..rules import RuleContext, RuleError, RuleProblem
@@ -668,7 +667,7 @@ def _unusable(ctx: Context) -> set[str | int]:
 def run(ctx: Context) -> StepOutput:
     """Plan the segments, find their members (each with a reason) and lay out the
     Segment Members tab. Python's cycle collector is paused meanwhile (``_no_gc``)."""
-    with _no_gc():
+    with paused_gc():
         return _run(ctx)
 
 
@@ -773,23 +772,6 @@ def _run(ctx: Context) -> StepOutput:
             "rule_errors": sum(1 for p in own if p.rule is None and p.definition.rule) + len(failures),
         },
     )
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause Python's cycle collector during the step. With a million orders (and the
-    tiers step's 100k-row tab) in memory, each full collection walks them all, and
-    building a few hundred thousand memberships and rows would set off several (over
-    half the step's time at 100k customers). The step builds no lasting cycles;
-    reference counting still frees everything as usual, and the collector catches up
-    when it is switched back on."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 Hits = list[tuple[int, str]]  # (customer index, reason)
