@@ -23,7 +23,8 @@ STAMP = VENV / ".sheet-crm-installed"
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    # This file runs under whatever python3 the user has, which may be older than ours.
+    if sys.version_info < (3, 11):  # noqa: UP036
         sys.exit(f"sheet-crm needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PY.exists():
         print("Creating .venv ...", flush=True)
