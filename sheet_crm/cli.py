@@ -446,7 +446,8 @@ def sync_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None
 @click.argument("job_file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 @today_option
-def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None) -> None:
+@dry_run_option
+def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None, dry_run: bool) -> None:
     """Run one job file once (for cron, systemd timers or Task Scheduler).
 
     Takes the workbook's lock so it never overlaps another run on the same workbook.
@@ -473,6 +474,7 @@ def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None) -> None:
             command=f"job {job.name}",
             incremental="sync" in job.steps,
             backend_options=job.backend_options(),
+            dry_run=dry_run,
         )
     line, fields = run_line(report)
     logging.getLogger("sheet_crm").info("job=%r %s", job.name, line, extra={"fields": fields})
@@ -670,16 +672,30 @@ def templates_cmd(as_json: bool) -> None:
     help="Which kind of business (see `sheet-crm templates`).",
 )
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@dry_run_option
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def init_cmd(template: str, force: bool, path: Path) -> None:
+def init_cmd(template: str, force: bool, dry_run: bool, path: Path) -> None:
     """Create a new CRM workbook from a starter template.
 
     \b
     Example:
         sheet-crm init --template hotel my-crm.xlsx
     """
-    from .starter import build_workbook
+    from .starter import build_workbook, list_templates, load_template
 
+    if dry_run:
+        if template not in {t.name for t in list_templates()}:
+            build_workbook(template, path, overwrite=force)  # raises the usual clear error
+        if path.exists() and not force:
+            raise UsageError(f"{path} already exists.", "Choose another file name, or add --force.")
+        spec = load_template(template)
+        out.print(f"Dry run: nothing was written. It would create {path} with the tabs:", markup=False)
+        out.print("  About: what every tab and column is for", markup=False)
+        for tab in spec.tabs:
+            out.print(
+                f"  {tab.name}: {', '.join(tab.headers)} ({len(tab.rows)} example rows)", markup=False
+            )
+        return
     written = build_workbook(template, path, overwrite=force)
     out.print(
         f"Created {written} from the '{template}' template. "
@@ -700,7 +716,10 @@ def init_cmd(template: str, force: bool, path: Path) -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 @today_option
 @json_option
-def demo_cmd(path: Path, customers: int, seed: int, today: datetime | None, as_json: bool) -> None:
+@dry_run_option
+def demo_cmd(
+    path: Path, customers: int, seed: int, today: datetime | None, as_json: bool, dry_run: bool
+) -> None:
     """Write a realistic demo workbook (with the mistakes real sheets have), then run
     every step on it.
 
@@ -708,9 +727,18 @@ def demo_cmd(path: Path, customers: int, seed: int, today: datetime | None, as_j
     Example:
         sheet-crm demo demo/crm.xlsx --customers 500 --seed 3
     """
+    import tempfile
+
     from .demo import write_demo
 
     day = today.date() if today else date.today()
+    if dry_run:  # build it in a scratch folder, compute everything, show what it would hold
+        with tempfile.TemporaryDirectory() as scratch:
+            made = write_demo(Path(scratch) / path.name, customers=customers, seed=seed, today=day)
+            report = _run_command("sync", str(made), as_json=as_json, dry_run=True, today=today)
+            if not as_json:
+                out.print(f"Would create {path} ({customers} customers).", markup=False)
+            _emit(report, as_json, show_findings=0)
     created = write_demo(path, customers=customers, seed=seed, today=day)
     if not as_json:
         out.print(f"Created demo workbook {created} ({customers} customers).", markup=False)

@@ -109,3 +109,24 @@ def test_a_run_that_fails_midway_leaves_the_file_byte_identical(
     assert calls["n"] == 1
     assert path.read_bytes() == workbook_bytes
     assert [p.name for p in tmp_path.iterdir()] == ["crm.xlsx"]
+
+
+@pytest.mark.parametrize("command", [*WRITING_COMMANDS, "run-job", "init", "demo"])
+def test_dry_run_writes_nothing(tmp_path: Path, workbook_bytes: bytes, command: str) -> None:
+    path = tmp_path / "crm.xlsx"
+    path.write_bytes(workbook_bytes)
+    args = [command, str(path)]
+    if command == "run-job":
+        job = tmp_path / "job.toml"
+        job.write_text('workbook = "crm.xlsx"\nsteps = ["sync"]\nevery = "hour"\n')
+        args = [command, str(job)]
+    elif command in ("init", "demo"):
+        args = [command, str(tmp_path / "new.xlsx")]
+        if command == "demo":
+            args += ["--customers", "20"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(cli, [*args, "--dry-run"], env={"SHEET_CRM_LOG_DIR": str(tmp_path / "logs")})
+    assert result.exit_code in (0, 1), result.output
+    assert "nothing was written" in result.output.lower()
+    assert path.read_bytes() == workbook_bytes
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "logs") == before
