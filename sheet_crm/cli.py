@@ -149,13 +149,26 @@ def main() -> None:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[api.Progress]:
-    """A rich status line while a run reads, computes and writes (on a terminal only)."""
+def _progress(enabled: bool, phases: int) -> Iterator[api.Progress]:
+    """A rich progress bar over a run's phases (read, each step, write), on a terminal
+    only; each message from the library starts the next phase."""
     if not enabled or not err.is_terminal:
         yield lambda _msg: None
         return
-    with err.status("Starting") as status:
-        yield lambda msg: status.update(msg + " ...")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("Starting", total=phases)
+        seen = [0]
+
+        def note(message: str) -> None:
+            if seen[0]:
+                bar.advance(task)
+            seen[0] += 1
+            bar.update(task, description=message)
+
+        yield note
 
 
 def _run_command(
@@ -168,7 +181,10 @@ def _run_command(
     options: dict[str, Any] | None = None,
     force: bool = False,
 ) -> api.RunReport:
-    with _progress(not as_json) as progress:
+    from .steps import plan_steps
+
+    phases = len(plan_steps(api.COMMAND_STEPS[command])) + (1 if dry_run else 2)  # read, steps, write
+    with _progress(not as_json, phases) as progress:
         report = api.run(
             workbook,
             api.COMMAND_STEPS[command],
@@ -692,9 +708,7 @@ def init_cmd(template: str, force: bool, dry_run: bool, path: Path) -> None:
         out.print(f"Dry run: nothing was written. It would create {path} with the tabs:", markup=False)
         out.print("  About: what every tab and column is for", markup=False)
         for tab in spec.tabs:
-            out.print(
-                f"  {tab.name}: {', '.join(tab.headers)} ({len(tab.rows)} example rows)", markup=False
-            )
+            out.print(f"  {tab.name}: {', '.join(tab.headers)} ({len(tab.rows)} example rows)", markup=False)
         return
     written = build_workbook(template, path, overwrite=force)
     out.print(
