@@ -75,7 +75,7 @@ class Survivor:
 
 def completeness(table: Table, customer: Customer) -> int:
     """How many of the record's cells are filled in."""
-    row = _row(table, customer.row)
+    row = table.row_at(customer.row)
     return sum(not is_blank(v) for v in row.values) if row else 0
 
 
@@ -126,13 +126,6 @@ class MergeOutcome:
         extra = f", filled {len(self.filled)} blank cell(s)" if self.filled else ""
         kept = f", {self.conflicts} differing value(s) kept in Merge Log" if self.conflicts else ""
         return f"Merged {self.cluster_id}: {', '.join(self.merged)} into {self.survivor}{extra}{kept}."
-
-
-def _row(table: Table, number: int) -> object:
-    for row in table.rows:
-        if row.number == number:
-            return row
-    return None
 
 
 def _cell_ref(tab: str, row: int, column: int) -> str:
@@ -299,10 +292,8 @@ def _current(table: Table, row: int, column: int) -> Cell:
     i = column - table.first_column
     if row == table.header_row:
         return table.headers[i] if 0 <= i < len(table.headers) else None
-    for r in table.rows:
-        if r.number == row:
-            return r.get(i)
-    return None
+    found = table.row_at(row)
+    return found.get(i) if found else None
 
 
 def undo_plan(workbook: Workbook, cluster_id: str, now: datetime) -> tuple[WritePlan, list[str]]:

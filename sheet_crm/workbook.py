@@ -268,6 +268,13 @@ class Table:
     kind: str | None = None
     fields: dict[str, int] = field(default_factory=dict)
     merged_cells: list[str] = field(default_factory=list)  # "A1:B2" ranges, as found
+    _by_number: dict[int, Row] | None = field(default=None, repr=False, compare=False)
+
+    def row_at(self, number: int) -> Row | None:
+        """The data row at a sheet row number (None for a blank or missing row)."""
+        if self._by_number is None or len(self._by_number) != len(self.rows):
+            self._by_number = {r.number: r for r in self.rows}
+        return self._by_number.get(number)
 
     def column_number(self, index: int) -> int:
         """Sheet column number (1 = A) of the header at ``index``."""
