@@ -986,6 +986,26 @@ class _DisjointSet:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+# Nobody is written down more than this many times in one customer list: a group that
+# would grow beyond it is refused (two groups of namesakes stay two groups), which also
+# bounds the work of checking a join to MAX_GROUP**2 pairs.
+MAX_GROUP = 20
+
+
+@dataclass
+class ClusterStats:
+    """What ``cluster`` did, for tests and benchmarks (the work is bounded, see there)."""
+
+    strong_pairs: int = 0
+    components: int = 0
+    largest_component: int = 0
+    large_components: int = 0  # above max_component: no extra pairs scored
+    extra_scored: int = 0  # pairs scored because blocking had not produced them
+    join_checks: int = 0  # pairs looked up while deciding joins
+    refused_size: int = 0
+    refused_apart: int = 0
+
+
 def cluster(
     n: int,
     pairs: np.ndarray,
@@ -995,6 +1015,8 @@ def cluster(
     link: float = 0.5,
     keep_together: float = 0.2,
     max_component: int = 300,
+    max_group: int = MAX_GROUP,
+    stats: ClusterStats | None = None,
 ) -> tuple[list[list[int]], dict[tuple[int, int], float]]:
     """Groups of records that are the same person, and the probability of every pair
     inside them.
@@ -1003,8 +1025,20 @@ def cluster(
     greedily from its strongest pair down, joining two groups only when every pair
     across them scores at least ``keep_together``. So if A~B and B~C but A and C are
     clearly different people, B joins the closer of the two and the other stays out.
+
+    The work is bounded whatever the data (3,000 "John Smith"s in one town, say):
+
+    - a group never grows beyond ``max_group`` records (a join that would is refused),
+      so checking a join looks at most ``max_group**2`` pairs;
+    - two groups found unable to join are remembered as such (groups only grow, so a
+      pair across them that is too weak stays there) and are not checked again;
+    - pairs blocking did not produce are scored only inside connected sets of at most
+      ``max_component`` records; in larger sets they count as unlikely, so a group there
+      needs every pair inside it to come from blocking.
     """
+    st = stats if stats is not None else ClusterStats()
     strong = probabilities >= link
+    st.strong_pairs = int(strong.sum())
     ds = _DisjointSet(n)
     for i, j in pairs[strong]:
         ds.union(int(i), int(j))
@@ -1016,46 +1050,74 @@ def cluster(
         r = ds.find(x)
         if r in components:
             components[r].append(x)
+    st.components = len(components)
+    st.largest_component = max((len(m) for m in components.values()), default=0)
     # Only pairs that could matter inside a group: the rest count as 0.
     relevant = probabilities >= min(keep_together, link)
     known: dict[tuple[int, int], float] = {
         (int(i), int(j)): float(p) for (i, j), p in zip(pairs[relevant], probabilities[relevant], strict=True)
     }
-    # Score every pair inside each component that blocking did not produce.
+    # Score every pair inside each small component that blocking did not produce.
     missing: list[tuple[int, int]] = []
     for members in components.values():
-        if len(members) > 2 and len(members) <= max_component:
+        if len(members) > max_component:
+            st.large_components += 1
+        elif len(members) > 2:
             for a in range(len(members)):
                 for b in range(a + 1, len(members)):
                     key = (members[a], members[b])
                     if key not in known:
                         missing.append(key)
     if missing:
+        st.extra_scored = len(missing)
         p_missing, _ = scorer.score(np.array(missing, dtype=np.int64))
         for key, p in zip(missing, p_missing, strict=True):
-            known[key] = float(p)
+            if p >= keep_together:
+                known[key] = float(p)
+    # Strong edges by component, strongest first (ties by pair, so the result is stable).
+    strong_edges: dict[int, list[tuple[float, int, int]]] = {}
+    for (i, j), p in zip(pairs[strong], probabilities[strong], strict=True):
+        strong_edges.setdefault(ds.find(int(i)), []).append((-float(p), int(i), int(j)))
     clusters: list[list[int]] = []
     within: dict[tuple[int, int], float] = {}
-    for members in components.values():
-        edges = sorted(
-            (
-                (known[(a, b)], a, b)
+    for root, members in components.items():
+        edges = strong_edges.get(root, [])
+        if len(members) <= max_component:
+            # Extra scored pairs can be strong too.
+            listed = {(a, b) for _p, a, b in edges}
+            edges = edges + [
+                (-known[(a, b)], a, b)
                 for ai, a in enumerate(members)
                 for b in members[ai + 1 :]
-                if (a, b) in known and known[(a, b)] >= link
-            ),
-            reverse=True,
-        )
+                if (a, b) not in listed and known.get((a, b), 0.0) >= link
+            ]
+        edges.sort()
         group = {x: [x] for x in members}
         owner = {x: x for x in members}
+        refused: set[tuple[int, int]] = set()
         for _p, a, b in edges:
             ga, gb = owner[a], owner[b]
             if ga == gb:
                 continue
-            ok = all(
-                known.get((min(x, y), max(x, y)), 0.0) >= keep_together for x in group[ga] for y in group[gb]
-            )
+            pair_key = (ga, gb) if ga < gb else (gb, ga)
+            if pair_key in refused:
+                continue
+            if len(group[ga]) + len(group[gb]) > max_group:
+                st.refused_size += 1
+                refused.add(pair_key)
+                continue
+            ok = True
+            for x in group[ga]:
+                for y in group[gb]:
+                    st.join_checks += 1
+                    if known.get((x, y) if x < y else (y, x), 0.0) < keep_together:
+                        ok = False
+                        break
+                if not ok:
+                    break
             if not ok:
+                st.refused_apart += 1
+                refused.add(pair_key)
                 continue
             keep, drop = (ga, gb) if len(group[ga]) >= len(group[gb]) else (gb, ga)
             for x in group[drop]:
@@ -1083,7 +1145,7 @@ class MatchResult:
     model: Model
     scorer: Scorer
     candidates: int = 0
-    stats: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)  # ``ClusterStats`` as a dict
 
     def predicted_pairs(self) -> set[tuple[str, str]]:
         """Every pair of keys inside a cluster (what pairwise precision/recall count)."""
@@ -1122,8 +1184,9 @@ def find_duplicates(
     banned = frozenset((min(a, b), max(a, b)) for a, b in cannot_link)
     scorer = Scorer(cols, model, banned, keep_apart_rule)
     p, _ = scorer.score(pairs, comparison)
-    clusters, within = cluster(n, pairs, p, scorer, link=link, keep_together=keep_together)
-    return MatchResult(entities, clusters, within, model, scorer, candidates=len(pairs))
+    st = ClusterStats()
+    clusters, within = cluster(n, pairs, p, scorer, link=link, keep_together=keep_together, stats=st)
+    return MatchResult(entities, clusters, within, model, scorer, candidates=len(pairs), stats=dict(vars(st)))
 
 
 # ---------------------------------------------------------------- reasons

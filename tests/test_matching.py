@@ -8,11 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheet_crm.matching import (
+    MAX_GROUP,
+    ClusterStats,
     Columns,
     Entity,
     Scorer,
     blocking_keys,
     candidate_pairs,
+    cluster,
     compare,
     disagreement_lowest,
     explain,
@@ -523,3 +526,62 @@ def test_different_house_numbers_make_addresses_different() -> None:
     assert address[1] == 3  # Ln written out
     assert address[2] >= 1  # a flat number on one side only: left to the similarity
     assert "addresses differ" in explain(a, b, comparison, 0)
+
+
+def test_three_thousand_namesakes_in_one_town_stay_cheap_and_sane() -> None:
+    # 3,000 "John Smith"s in Leeds, 60 of them at each of 50 addresses, most with their
+    # own email: the work must stay bounded and no group may outgrow MAX_GROUP or mix
+    # two addresses.
+    entities = [
+        prepare(
+            f"C{i}",
+            first="John",
+            last="Smith",
+            city="Leeds",
+            email=f"john{i}@example.com" if i % 3 else "",
+            address=f"{i % 50 + 1} High Street",
+        )
+        for i in range(3000)
+    ]
+    result = find_duplicates(entities)
+    stats = result.stats
+    assert stats["strong_pairs"] > 0
+    assert result.candidates < 3000 * 40
+    assert stats["join_checks"] <= 50 * stats["strong_pairs"]
+    assert stats["extra_scored"] <= 3000 * 300
+    assert result.clusters
+    assert all(2 <= len(g) <= MAX_GROUP for g in result.clusters)
+    assert all(len({entities[i].address for i in g}) == 1 for g in result.clusters)
+
+
+def test_a_huge_connected_set_is_grouped_without_quadratic_work() -> None:
+    # A band of strong pairs (i, i+1..i+8) over 3,000 records joins them all into one
+    # connected set, far above max_component. No pair outside the band is scored, every
+    # group keeps every pair inside it at least keep_together likely (so it spans at
+    # most nine neighbours: no chaining), and the checks stay proportional to the pairs.
+    n, reach = 3000, 8
+    entities = [prepare(f"C{i}", first=f"name{i}", last="Band") for i in range(n)]
+    scorer = find_duplicates(entities[:50]).scorer
+    pairs = np.array([(i, i + d) for i in range(n) for d in range(1, reach + 1) if i + d < n], dtype=np.int64)
+    probabilities = np.linspace(0.99, 0.6, len(pairs))
+    stats = ClusterStats()
+    clusters, within = cluster(n, pairs, probabilities, scorer, stats=stats)
+    assert stats.components == 1 and stats.largest_component == n and stats.large_components == 1
+    assert stats.extra_scored == 0
+    assert stats.join_checks <= 50 * len(pairs)
+    assert clusters and all(2 <= len(g) <= MAX_GROUP for g in clusters)
+    assert all(max(g) - min(g) <= reach for g in clusters)
+    assert all(p >= 0.2 for p in within.values())
+    seen = [x for g in clusters for x in g]
+    assert len(seen) == len(set(seen))
+
+
+def test_a_group_never_outgrows_max_group() -> None:
+    # Thirty copies of one record: every pair is a strong match, yet a group stops at
+    # max_group records and the rest form another group.
+    entities = [prepare(f"C{i}", first="Ann", last="Lee", email="ann@x.com") for i in range(30)]
+    others = [prepare(f"O{i}", first=f"x{i}name", last=f"y{i}name", email=f"o{i}@y.org") for i in range(20)]
+    result = find_duplicates([*entities, *others])
+    sizes = sorted(len(g) for g in result.clusters)
+    assert sizes == [10, 20]
+    assert result.stats["refused_size"] >= 1
