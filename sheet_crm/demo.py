@@ -195,6 +195,126 @@ STREETS = (
     "Beech Grove",
     "Harbour Row",
 )
+# Word parts for made-up but English-looking surnames and street names (Ashford,
+# Thornley, Kingswood Road...). A big demo draws from pools that grow with the number of
+# customers, as a real list of 100,000 people has thousands of surnames and streets: with
+# the short lists above only, thousands of different people would share one full name
+# and look like duplicates that were never planted.
+NAME_STARTS = (
+    "Ash",
+    "Brock",
+    "Carl",
+    "Dun",
+    "Elm",
+    "Fair",
+    "Glen",
+    "Hart",
+    "Kings",
+    "Lang",
+    "Mar",
+    "North",
+    "Oak",
+    "Pem",
+    "Ray",
+    "Stan",
+    "Thorn",
+    "Wal",
+    "West",
+    "Whit",
+    "Win",
+    "York",
+    "Bel",
+    "Cran",
+    "Alder",
+    "Birch",
+    "Black",
+    "Brad",
+    "Brom",
+    "Cal",
+    "Chad",
+    "Cross",
+    "Dal",
+    "Dray",
+    "East",
+    "Finch",
+    "Gold",
+    "Green",
+    "Hay",
+    "Holl",
+    "Hux",
+    "Kel",
+    "Lyn",
+    "Mid",
+    "Mill",
+    "New",
+    "Pen",
+    "Ros",
+    "South",
+    "Sut",
+)
+NAME_ENDS = (
+    "ford",
+    "ley",
+    "ton",
+    "wood",
+    "field",
+    "by",
+    "well",
+    "dale",
+    "worth",
+    "ham",
+    "more",
+    "ridge",
+    "combe",
+    "bury",
+    "stead",
+    "wick",
+    "croft",
+    "hurst",
+    "brook",
+    "den",
+    "hill",
+    "gate",
+    "shaw",
+    "thorpe",
+    "low",
+    "mere",
+    "wold",
+    "cott",
+    "stone",
+    "bridge",
+    "land",
+    "hope",
+    "holme",
+    "lock",
+    "marsh",
+    "side",
+    "ville",
+    "borough",
+    "church",
+    "grave",
+)
+STREET_KINDS = ("Road", "Street", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent", "Gardens", "Grove")
+
+
+def name_pools(n: int) -> tuple[list[str], list[str], list[str]]:
+    """First names, surnames and streets for ``n`` customers. Up to 1,200 customers the
+    short lists above (so small demos stay as they were); above that, made-up surnames
+    (about one per 20 customers, up to 2,000 more) and streets (one per 80 customers, up
+    to 2,500 more) join them. First names stay the common 58: real first names are
+    concentrated too."""
+    made_names = sorted({a + b for a in NAME_STARTS for b in NAME_ENDS} - set(LAST_NAMES))
+    made_streets = [f"{a}{b} {kind}" for kind in STREET_KINDS for a in NAME_STARTS for b in NAME_ENDS[:5]]
+    extra_last = min(len(made_names), max(0, n // 20 - len(LAST_NAMES)))
+    extra_streets = min(len(made_streets), max(0, n // 80 - len(STREETS)))
+    # Spread the picks over the whole made-up list (not just its first letters).
+    last = list(LAST_NAMES) + made_names[:: max(1, len(made_names) // max(extra_last, 1))][:extra_last]
+    streets = (
+        list(STREETS) + made_streets[:: max(1, len(made_streets) // max(extra_streets, 1))][:extra_streets]
+    )
+    return list(FIRST_NAMES), last, streets
+
+
 # City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx). The
 # validator knows every drama range (normalize.FICTIONAL_PHONE_RANGES) and notes them.
 CITIES = (
@@ -389,6 +509,7 @@ class _Gen:
         self.start = today - timedelta(days=365 * YEARS)
         self.emails: set[str] = set()
         self.pools: dict[str, list[int]] = {}
+        self.first_names, self.last_names, self.streets = name_pools(0)
 
     def pick(self, items: Any) -> Any:
         # random() is several times cheaper than randrange() and just as reproducible.
@@ -468,8 +589,8 @@ def _text_date(g: _Gen, d: date) -> Cell:
 
 def _person(g: _Gen, first: str | None = None, last: str | None = None) -> dict[str, Cell]:
     """A private customer with a clean-ish row (problems are planted afterwards)."""
-    first = first or g.pick(FIRST_NAMES)
-    last = last or g.pick(LAST_NAMES)
+    first = first or g.pick(g.first_names)
+    last = last or g.pick(g.last_names)
     c: dict[str, Cell] = {"First name": first, "Last name": last}
     us = g.chance(0.03)
     if us:
@@ -487,7 +608,7 @@ def _person(g: _Gen, first: str | None = None, last: str | None = None) -> dict[
         c["Postcode"] = (
             f"{area}{g.rng.randint(1, 20)} {g.rng.randint(1, 9)}{g.pick(letters)}{g.pick(letters)}"
         )
-        c["Address"] = f"{g.rng.randint(1, 120)} {g.pick(STREETS)}"
+        c["Address"] = f"{g.rng.randint(1, 120)} {g.pick(g.streets)}"
         number = g.number(MOBILE_PREFIX) if g.chance(0.5) else None
         number = number or (g.number(landline) if g.chance(0.8) else None)
         if number:
@@ -522,6 +643,7 @@ def _person(g: _Gen, first: str | None = None, last: str | None = None) -> dict[
 def generate(n: int, *, seed: int, today: date) -> DemoData:
     """The demo rows for ``n`` customers (see the module docstring for what is planted)."""
     g = _Gen(seed, today)
+    g.first_names, g.last_names, g.streets = name_pools(n)
     planted: dict[str, list[str]] = {name: [] for name in PLANTED}
     scale = max(1, n // 100)  # how many of each planted problem
 
@@ -529,7 +651,7 @@ def generate(n: int, *, seed: int, today: date) -> DemoData:
     groups: list[list[dict[str, Cell]]] = []
     for i in range(scale):  # nickname duplicates: Robert Smith / Bob Smith, same phone, other email
         formal, nick = NICKNAMES[i % len(NICKNAMES)]
-        last = "Smith" if i == 0 else g.pick(LAST_NAMES)
+        last = "Smith" if i == 0 else g.pick(g.last_names)
         a = _person(g, formal, last)
         b = _person(g, nick, last)
         number = g.number(MOBILE_PREFIX) or "07700 900000"
@@ -565,7 +687,7 @@ def generate(n: int, *, seed: int, today: date) -> DemoData:
         )
         city, area, landline = g.pick(CITIES)
         switchboard = g.number(landline)
-        address = f"Unit {g.rng.randint(1, 30)}, {g.pick(STREETS)}"
+        address = f"Unit {g.rng.randint(1, 30)}, {g.pick(g.streets)}"
         postcode = f"{area}{g.rng.randint(1, 20)} {g.rng.randint(1, 9)}AA"
         members = []
         for job, role in g.rng.sample(JOBS, g.rng.randint(2, 4)):

@@ -725,6 +725,9 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
         if kind == "exact":
             d = _sim(distinct, a, b, OSA.distance)
             lv = np.select([d == 0, d <= 1], [2, 1], 0)
+            if f == "email":
+                typo = np.flatnonzero(lv == 1)
+                lv[typo] = _email_typo(distinct, a[typo], b[typo])
         elif kind == "code":
             d = _sim(distinct, a, b, OSA.distance)
             lens = np.minimum(cols.lengths_of(f)[left[rows]], cols.lengths_of(f)[right[rows]])
@@ -758,6 +761,25 @@ def compare(cols: Columns, pairs: np.ndarray) -> Comparison:
         keep_apart,
         names_differ & ~same_id,
     )
+
+
+def _one_mailbox(x: str, y: str) -> bool:
+    """Whether two emails one edit apart can be one mailbox mistyped: not when they
+    start differently (``jsmith`` / ``asmith``: initial + surname) or their numbers
+    differ (``john.smith2`` / ``john.smith3``): those are how different people with
+    alike names get their addresses."""
+    return x[:1] == y[:1] and re.sub(r"\D", "", x) == re.sub(r"\D", "", y)
+
+
+def _email_typo(distinct: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Level 1 ("one typo apart") where ``_one_mailbox`` allows it, else 0 (different)."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int64)
+    size = max(len(distinct), 1)
+    codes = np.minimum(a, b).astype(np.int64) * size + np.maximum(a, b)
+    uniq, where = np.unique(codes, return_inverse=True)
+    ok = np.array([_one_mailbox(distinct[c // size], distinct[c % size]) for c in uniq], dtype=bool)
+    return np.where(ok[where], 1, 0)
 
 
 def _keep_apart(
@@ -878,6 +900,7 @@ def fit(
     *,
     max_iterations: int = 60,
     prior_strength: float = 20.0,
+    max_share: float = 1.0,
 ) -> Model:
     """Fellegi-Sunter m, u and the match share estimated by EM on the candidate pairs.
 
@@ -909,7 +932,7 @@ def fit(
     total = float(weight.sum())
     for it in range(max_iterations):
         p = model.probability(levels)
-        new_prior = float(((p * weight).sum() + 1.0) / (total + 2.0))
+        new_prior = min(float(((p * weight).sum() + 1.0) / (total + 2.0)), max_share)
         for f_i in range(len(fields)):
             size = len(m0[f_i])
             cm = _counts(levels[:, f_i], p * weight, size)
@@ -985,6 +1008,9 @@ class _DisjointSet:
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
 
+
+# At most this many matching pairs per record on average (see ``find_duplicates``).
+MATCHES_PER_RECORD = 2.0
 
 # Nobody is written down more than this many times in one customer list: a group that
 # would grow beyond it is refused (two groups of namesakes stay two groups), which also
@@ -1180,7 +1206,12 @@ def find_duplicates(
     if not keep_apart_rule:
         comparison.different_people[:] = False
         comparison.keep_apart[:] = 0
-    model = fit(comparison, random_comparison)
+    # Nobody is on a list very many times: at most about MATCHES_PER_RECORD matching pairs
+    # per record (groups of five on average). Without this bound, EM on a list where
+    # names repeat a lot (thousands of namesakes among the candidate pairs) can settle on
+    # "same name, everything else different" as what a match looks like.
+    max_share = min(1.0, MATCHES_PER_RECORD * n / max(len(pairs), 1))
+    model = fit(comparison, random_comparison, max_share=max_share)
     banned = frozenset((min(a, b), max(a, b)) for a, b in cannot_link)
     scorer = Scorer(cols, model, banned, keep_apart_rule)
     p, _ = scorer.score(pairs, comparison)

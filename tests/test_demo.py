@@ -240,3 +240,16 @@ def test_demo_is_fast(tmp_path: Path) -> None:
     started = time.perf_counter()
     demo.generate(10_000, seed=5, today=TODAY)
     assert time.perf_counter() - started < 4
+
+
+def test_name_and_street_pools_grow_with_the_demo() -> None:
+    # Small demos keep the short lists; 100,000 customers get thousands of surnames and
+    # streets, so namesakes stay about as rare as in a real list.
+    from sheet_crm.demo import FIRST_NAMES, LAST_NAMES, STREETS, name_pools
+
+    first, last, streets = name_pools(200)
+    assert (first, last, streets) == (list(FIRST_NAMES), list(LAST_NAMES), list(STREETS))
+    first, last, streets = name_pools(100_000)
+    assert len(last) >= 1_500 and len(set(last)) == len(last)
+    assert len(streets) >= 1_000 and len(set(streets)) == len(streets)
+    assert set(LAST_NAMES) <= set(last)
