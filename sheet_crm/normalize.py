@@ -597,11 +597,17 @@ def check_phone(raw: str, region: str) -> PhoneCheck:
 
 @lru_cache(maxsize=1 << 18)
 def _parse_phone(t: str, region: str) -> PhoneCheck:
+    if not t:
+        return PhoneCheck("")
+    quick = _quick_phone(t, region)
+    return quick if quick is not None else _full_phone(t, region)
+
+
+def _full_phone(t: str, region: str) -> PhoneCheck:
+    """The reference path: phonenumbers' own parser, for every shape of number."""
     import phonenumbers
     from phonenumbers import NumberParseException, ValidationResult
 
-    if not t:
-        return PhoneCheck("")
     try:
         number = phonenumbers.parse(t, region or None)
     except NumberParseException as exc:
@@ -629,6 +635,155 @@ def _parse_phone(t: str, region: str) -> PhoneCheck:
     return PhoneCheck(e164, _KIND_NAMES.get(kind, ""))
 
 
+# phonenumbers.ValidationResult values (fixed by libphonenumber).
+_IS_POSSIBLE, _LOCAL_ONLY, _TOO_SHORT, _TOO_LONG, _INVALID_LENGTH = 0, 4, 2, 3, 5
+_PLAIN_DIGITS = re.compile(r"\+?[0-9]{7,30}")
+
+
+@dataclass(frozen=True)
+class _ParseRules:
+    """One region's (or calling code's) metadata as phonenumbers' parser uses it,
+    compiled once."""
+
+    country_code: int
+    code_text: str
+    idd: Any  # compiled international prefix's match, or None
+    prefix: re.Pattern[str] | None  # national prefix for parsing
+    transform: str
+    general: Any  # fullmatch of the general pattern, or None
+    lengths: tuple[int, ...]
+    local_lengths: frozenset[int]
+
+
+@cache
+def _parse_rules(region: str, country_code: int = 0) -> _ParseRules | None:
+    """Rules for ``region``, or (``region`` empty) for the main region of
+    ``country_code``; None when the metadata is missing or unusual."""
+    import phonenumbers
+
+    if region:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    else:
+        main = phonenumbers.region_code_for_country_code(country_code)
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, main)
+    if metadata is None or metadata.general_desc is None or not metadata.general_desc.possible_length:
+        return None
+    general = metadata.general_desc
+    prefix = metadata.national_prefix_for_parsing
+    compiled = re.compile(prefix) if prefix else None
+    transform = metadata.national_prefix_transform_rule or ""
+    if compiled is not None and transform and compiled.groups == 0:
+        return None  # phonenumbers itself would stumble on this (it never occurs)
+    idd = metadata.international_prefix
+    return _ParseRules(
+        metadata.country_code,
+        str(metadata.country_code),
+        re.compile(idd).match if idd is not None else None,
+        compiled,
+        transform,
+        re.compile(general.national_number_pattern).fullmatch if general.national_number_pattern else None,
+        tuple(general.possible_length),
+        frozenset(general.possible_length_local_only),
+    )
+
+
+def _length_verdict(national: str, rules: _ParseRules) -> int:
+    """phonenumbers' length test of a national number against the general lengths."""
+    n = len(national)
+    if n in rules.local_lengths:
+        return _LOCAL_ONLY
+    lengths = rules.lengths
+    if lengths[0] == n:
+        return _IS_POSSIBLE
+    if lengths[0] > n:
+        return _TOO_SHORT
+    if lengths[-1] < n:
+        return _TOO_LONG
+    return _IS_POSSIBLE if n in lengths[1:] else _INVALID_LENGTH
+
+
+def _strip_national_prefix(number: str, rules: _ParseRules) -> str:
+    """The number without its national prefix (the trunk 0 in GB, 1 in the US), the
+    way phonenumbers' parser takes it off."""
+    prefix = rules.prefix
+    if prefix is None:
+        return number
+    m = prefix.match(number)
+    if m is None:
+        return number
+    general = rules.general
+    viable = general is not None and general(number) is not None
+    if not rules.transform or m.groups()[-1] is None:
+        rest = number[m.end() :]
+    else:
+        rest = prefix.sub(rules.transform, number, count=1)
+    if viable and (general is None or general(rest) is None):
+        return number
+    return rest
+
+
+def _quick_phone(t: str, region: str) -> PhoneCheck | None:
+    """The result of ``_full_phone`` for the common shapes (plain digits in national
+    form, or + and digits), worked out with phonenumbers' own rules compiled once:
+    about four times faster. None for anything else (a test checks the two agree)."""
+    if _PLAIN_DIGITS.fullmatch(t) is None:
+        return None
+    if t[0] == "+":
+        digits = t[1:]
+        if digits[0] == "0":
+            return None
+        calling_codes = _calling_codes()
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in calling_codes:
+                break
+        else:
+            return None
+        rules = _parse_rules("", code)
+        national = digits[size:]
+        if rules is None or len(national) < 2:
+            return None
+    else:
+        if not region:
+            return None
+        rules = _parse_rules(region)
+        if rules is None or (rules.idd is not None and rules.idd(t)) or t.startswith(rules.code_text):
+            return None
+        national = t
+    stripped = _strip_national_prefix(national, rules)
+    if _length_verdict(stripped, rules) not in (_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH):
+        national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    code = rules.country_code
+    e164 = f"+{code}{national}"
+    fictional = fictional_kind(code, national)
+    if fictional is not None:
+        return PhoneCheck(e164, fictional, fictional=True)
+    regions = _regions_of_code(code)
+    if regions is None:
+        return None
+    kind = _type_of_national(national, regions)
+    if kind == _UNKNOWN:
+        main = _parse_rules("", code)
+        if main is None:
+            return None
+        reason = _length_verdict(national, main)
+        if reason in (_TOO_SHORT, _INVALID_LENGTH):
+            return PhoneCheck("", problem="too-short")
+        if reason == _TOO_LONG:
+            return PhoneCheck("", problem="too-long")
+        return PhoneCheck("", problem="invalid", possible=e164)
+    return PhoneCheck(e164, _KIND_NAMES.get(kind, ""))
+
+
+@cache
+def _calling_codes() -> frozenset[int]:
+    import phonenumbers
+
+    return frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
 def _number_type(number: Any) -> int:
     """``phonenumbers.number_type(number)``, about three times faster: the same steps
     with phonenumbers' own patterns compiled once (number_type looks every pattern up
@@ -640,7 +795,10 @@ def _number_type(number: Any) -> int:
     regions = _regions_of_code(number.country_code)
     if regions is None:
         return int(phonenumbers.number_type(number))
-    national = phonenumbers.national_significant_number(number)
+    return _type_of_national(phonenumbers.national_significant_number(number), regions)
+
+
+def _type_of_national(national: str, regions: tuple[tuple[Any, Any], ...]) -> int:
     if len(regions) == 1:
         return _type_in_region(national, regions[0][1])
     for leading, table in regions:

@@ -316,3 +316,53 @@ def test_separators_do_not_change_what_a_number_reads_as(region: str, parts: lis
     as_typed = typed.strip()
     as_typed = "+" + as_typed[2:] if as_typed.startswith("00") else as_typed
     assert check_phone(typed, region) == _parse_phone.__wrapped__(as_typed, region)
+
+
+def _phone_shapes() -> st.SearchStrategy[str]:
+    """Digit strings in the shapes the quick phone path takes (and some it leaves alone):
+    national with and without a trunk prefix, + and a calling code, IDD prefixes,
+    numbers starting with the region's own calling code."""
+    lead = st.sampled_from(["", "0", "00", "011", "1", "44", "49", "8", "9", "+", "+1", "+44", "+49", "+39",
+                            "+7", "+54", "+55", "+61", "+800", "+881", "+0"])  # fmt: skip
+    return st.builds(lambda a, b: a + b, lead, st.from_regex(r"[0-9]{3,17}", fullmatch=True))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.sampled_from(
+        ["GB", "US", "DE", "FR", "IT", "AR", "BR", "AU", "JE", "RU", "MX", "IN", "CA", "SM", "", "XX"]
+    ),
+    _phone_shapes(),
+)
+def test_quick_phone_path_agrees_with_phonenumbers(region: str, typed: str) -> None:
+    """The quick path reads common shapes with phonenumbers' rules compiled once; when it
+    answers at all, the answer must be exactly what the phonenumbers.parse path gives."""
+    from sheet_crm.normalize import _full_phone, _quick_phone
+
+    quick = _quick_phone(typed, region)
+    if quick is not None:
+        assert quick == _full_phone(typed, region)
+
+
+@pytest.mark.parametrize(
+    "typed, region",
+    [
+        ("07911123456", "GB"),
+        ("+447911123456", "GB"),
+        ("02079460000", "GB"),
+        ("+12125550123", ""),
+        ("2125550123", "US"),
+        ("030123456", "DE"),
+        ("0612345678", "FR"),
+        ("12345", "GB"),
+    ],
+)
+def test_quick_phone_path_takes_the_common_shapes(typed: str, region: str) -> None:
+    """National and E.164 numbers of the sheet's country must not fall back to the slow
+    path (that is what keeps validating 100k customers fast)."""
+    from sheet_crm.normalize import _full_phone, _quick_phone
+
+    if len(typed) >= 7:
+        assert _quick_phone(typed, region) == _full_phone(typed, region)
+    else:
+        assert _quick_phone(typed, region) is None
