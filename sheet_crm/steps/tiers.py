@@ -52,6 +52,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 import unicodedata
 from collections import Counter
@@ -665,120 +666,93 @@ def _run(ctx: Context) -> StepOutput:
         for i in members:
             account_of[i] = display[k]
 
-    # ---- per customer: values, reasons (plain lists: numpy scalars are slow one by one)
-    values: dict[str, CustomerValue] = {}
-    rows: list[list[Cell]] = []
-    tier_counts = dict.fromkeys(TIER_NAMES, 0)
-    cnt_l = n_orders.tolist()
-    rev_l = np.round(revenue, 2).tolist()
-    avg_l = _none_for_nan(
-        np.round(np.divide(revenue, n_orders, out=np.full(n, np.nan), where=n_orders > 0), 2)
-    )
-    first_l, last_l = first.tolist(), last.tolist()
-    gap_l = _none_for_nan(gaps)
-    gap_shown = _none_for_nan(np.round(gaps, 1))
-    rank_l = par.rank.tolist()
-    cum_l, top_l = _none_for_nan(par.cumulative), _none_for_nan(par.top_percent)
-    cum_shown = _none_for_nan(np.round(par.cumulative * 100, 1))
-    r_l, f_l, m_l = r_score.tolist(), f_score.tolist(), m_score.tolist()
-    alive_l, buys_l, value_l = (_none_for_nan(a) for a in (fit.p_alive, fit.purchases, fit.value))
-    alive_shown = _none_for_nan(np.round(fit.p_alive * 100, 1))
-    buys_shown = _none_for_nan(np.round(fit.purchases, 2))
-    value_shown = _none_for_nan(np.round(fit.value, 2))
-    refcount_l = referral_count.tolist()
-    refrev_l = np.round(referred_revenue, 2).tolist()
-    refunds_l = np.round(refunds, 2).tolist()
-    referrer_l = referrer.tolist()
-    had_l = had_orders.tolist()
-    pstart = np.searchsorted(orders.product_cust, np.arange(n + 1)).tolist()
-    pcode = orders.product_code.tolist()
-    pnames = orders.product_names
-    day_cache: dict[int, date] = {}  # few distinct days, many customers
+    # ---- per customer: values, reasons and rows, built column by column (plain lists
+    # taken in row order, then zipped in C), since one Python loop body per customer
+    # with a 29-field keyword constructor was most of the step's time at 100k customers.
     # Rows: customers with revenue by rank (ties by key), then the rest by key.
     in_ranking = set(par.order)
     row_order = par.order + sorted((i for i in range(n) if i not in in_ranking), key=keys.__getitem__)
-    for i in row_order:
-        c = customers[i]
-        k = keys[i]
-        cnt = cnt_l[i]
-        rev = rev_l[i]
-        tier = par.tier[i]
-        if tier:
-            tier_counts[tier] += 1
-        if cnt:
-            rs, fs, ms = r_l[i], f_l[i], m_l[i]
-            segment = rfm_segment(rs, fs, ms, cnt)
-            fo = day_cache.get(first_l[i]) or day_cache.setdefault(first_l[i], date.fromordinal(first_l[i]))
-            lo = day_cache.get(last_l[i]) or day_cache.setdefault(last_l[i], date.fromordinal(last_l[i]))
-            since: int | None = today_ord - last_l[i]
-        else:
-            rs = fs = ms = None
-            segment = ""
-            fo = lo = since = None
-        refs = refcount_l[i]
-        account = account_of[i]
-        cv = CustomerValue(
-            key=k,
-            name=c.display_name,
-            orders=cnt,
-            revenue=rev,
-            first_order=fo,
-            last_order=lo,
-            avg_order_value=avg_l[i],
-            days_since_last_order=since,
-            usual_gap_days=gap_l[i],
-            revenue_rank=rank_l[i] or None,
-            cumulative_share=cum_l[i],
-            top_percent=top_l[i],
-            tier=tier,
-            r_score=rs,
-            f_score=fs,
-            m_score=ms,
-            rfm_segment=segment,
-            historical_value=rev,
-            p_alive=alive_l[i],
-            predicted_purchases_12m=buys_l[i],
-            predicted_value_12m=value_l[i],
-            referrals=refs,
-            referred_revenue=refrev_l[i],
-            advocate=refs > 0,
-            account=account,
-            products=[pnames[j] for j in pcode[pstart[i] : pstart[i + 1]]],
-            referred_by=keys[referrer_l[i]] if referrer_l[i] >= 0 else "",
-            refunds=refunds_l[i],
+    take = _taker(row_order)
+    cnt_o = take(n_orders.tolist())
+    rev_o = take(np.round(revenue, 2).tolist())
+    avg_o = take(
+        _none_for_nan(np.round(np.divide(revenue, n_orders, out=np.full(n, np.nan), where=n_orders > 0), 2))
+    )
+    bought_o = [c > 0 for c in cnt_o]
+    day_of = {d: date.fromordinal(d) for d in set(first[bought].tolist()) | set(last[bought].tolist())}
+    first_o = [day_of[d] if b else None for d, b in zip(take(first.tolist()), bought_o, strict=True)]
+    last_days = take(last.tolist())
+    last_o = [day_of[d] if b else None for d, b in zip(last_days, bought_o, strict=True)]
+    since_o = [today_ord - d if b else None for d, b in zip(last_days, bought_o, strict=True)]
+    r_o = [s if b else None for s, b in zip(take(r_score.tolist()), bought_o, strict=True)]
+    f_o = [s if b else None for s, b in zip(take(f_score.tolist()), bought_o, strict=True)]
+    m_o = [s if b else None for s, b in zip(take(m_score.tolist()), bought_o, strict=True)]
+    segment_o = [
+        rfm_segment(r, f, m, c) if c else "" for r, f, m, c in zip(r_o, f_o, m_o, cnt_o, strict=True)
+    ]
+    tier_o = take(par.tier)
+    tier_counts = dict.fromkeys(TIER_NAMES, 0)
+    tier_counts.update((t, k) for t, k in Counter(tier_o).items() if t)
+    rank_o = [r or None for r in take(par.rank.tolist())]
+    top_o = take(_none_for_nan(par.top_percent))
+    alive_o, buys_o, value_o = (take(_none_for_nan(a)) for a in (fit.p_alive, fit.purchases, fit.value))
+    refs_o = take(referral_count.tolist())
+    refrev_o = take(np.round(referred_revenue, 2).tolist())
+    refunds_o = take(np.round(refunds, 2).tolist())
+    account_o = take(account_of)
+    customers_o = take(customers)
+    keys_o = take(keys)
+    names_o = [c.display_name for c in customers_o]
+    pstart = np.searchsorted(orders.product_cust, np.arange(n + 1)).tolist()
+    pnames = orders.product_names
+    bought_names = [pnames[j] for j in orders.product_code.tolist()]
+    products_o = take([bought_names[a:b] for a, b in itertools.pairwise(pstart)])
+    referred_by_o = take([keys[j] if j >= 0 else "" for j in referrer.tolist()])
+    reason_o = _customer_reasons(
+        tier_o, rev_o, cnt_o, top_o, take(had_orders.tolist()), segment_o, r_o, f_o, m_o,
+        refunds_o, alive_o, buys_o, refs_o, refrev_o, account_o, currency,
+    )  # fmt: skip
+    cvs = map(
+        CustomerValue,
+        keys_o, names_o, cnt_o, rev_o, first_o, last_o, avg_o, since_o, take(_none_for_nan(gaps)),
+        rank_o, take(_none_for_nan(par.cumulative)), top_o, tier_o, r_o, f_o, m_o, segment_o, rev_o,
+        alive_o, buys_o, value_o, refs_o, refrev_o, [r > 0 for r in refs_o], account_o, products_o,
+        reason_o, referred_by_o, refunds_o,
+    )  # fmt: skip
+    values: dict[str, CustomerValue] = dict(zip(keys_o, cvs, strict=True))
+    rows: list[list[Cell]] = list(
+        map(
+            list,
+            zip(
+                itertools.repeat("Customer"),
+                [c.customer_id or None for c in customers_o],
+                names_o,
+                [a or c.company or None for a, c in zip(account_o, customers_o, strict=True)],
+                cnt_o,
+                rev_o,
+                first_o,
+                last_o,
+                avg_o,
+                since_o,
+                take(_none_for_nan(np.round(gaps, 1))),
+                rank_o,
+                take(_none_for_nan(np.round(par.cumulative * 100, 1))),
+                [t or None for t in tier_o],
+                r_o,
+                f_o,
+                m_o,
+                [s or None for s in segment_o],
+                rev_o,
+                take(_none_for_nan(np.round(fit.p_alive * 100, 1))),
+                take(_none_for_nan(np.round(fit.purchases, 2))),
+                take(_none_for_nan(np.round(fit.value, 2))),
+                refs_o,
+                refrev_o,
+                ["yes" if r else "no" for r in refs_o],
+                reason_o,
+            ),
         )
-        cv.reason = reason = _customer_reason(cv, had_l[i], currency)
-        values[k] = cv
-        rows.append(
-            [
-                "Customer",
-                c.customer_id or None,
-                cv.name,
-                account or c.company or None,
-                cnt,
-                rev,
-                fo,
-                lo,
-                cv.avg_order_value,
-                since,
-                gap_shown[i],
-                cv.revenue_rank,
-                cum_shown[i],
-                tier or None,
-                rs,
-                fs,
-                ms,
-                segment or None,
-                rev,
-                alive_shown[i],
-                buys_shown[i],
-                value_shown[i],
-                refs,
-                refrev_l[i],
-                "yes" if refs else "no",
-                reason,
-            ]
-        )
+    )
 
     # ---- accounts: totals and tiers among accounts
     accounts = _accounts(groups, display, values, keys, cutoffs, currency, fit.fitted, today_ord)
@@ -932,6 +906,75 @@ def _lifetime_value(
 
 
 # ---------------------------------------------------------------- rows and reasons
+
+
+def _taker(order: list[int]) -> Any:
+    """A function that lists ``values[i]`` for each ``i`` in ``order`` (itemgetter runs in C)."""
+    if len(order) > 1:
+        getter = operator.itemgetter(*order)
+        return lambda values: list(getter(values))
+    return lambda values: [values[i] for i in order]
+
+
+def _customer_reasons(
+    tier: list[str],
+    revenue: list[float],
+    orders: list[int],
+    top_percent: list[float | None],
+    had_orders: list[bool],
+    segment: list[str],
+    r: list[int | None],
+    f: list[int | None],
+    m: list[int | None],
+    refunds: list[float],
+    p_alive: list[float | None],
+    purchases: list[float | None],
+    referrals: list[int],
+    referred_revenue: list[float],
+    account: list[str],
+    currency: str,
+) -> list[str]:
+    """Every customer's reason at once, part by part (one list per part, joined at the
+    end), as ``_customer_reason`` words it for one customer (a test checks they agree)."""
+
+    def cash(amount: float) -> str:
+        if currency:
+            return money(amount, currency)
+        return f"{amount:,.0f}" if abs(amount) >= 1000 or amount.is_integer() else f"{amount:,.2f}"
+
+    def count(k: int) -> str:
+        return "1 order" if k == 1 else f"{k:,} orders"
+
+    first = [
+        (
+            f"{t}: {cash(v)} over {count(k)}"
+            + ("" if p is None else f"; top {max(1, math.ceil(p - 1e-9))}% of customers by revenue")
+        )
+        if t
+        else (
+            f"No tier: refunds cancel the revenue of {count(k)} (net {cash(v)})"
+            if k or had
+            else "No tier: no orders yet"
+        )
+        for t, v, k, p, had in zip(tier, revenue, orders, top_percent, had_orders, strict=True)
+    ]
+    rfm = [f"RFM {a}-{b}-{c} = {s}" if s else "" for s, a, b, c in zip(segment, r, f, m, strict=True)]
+    refunded = [f"{cash(x)} refunded" if x else "" for x in refunds]
+    alive = [
+        f"{p * 100:.0f}% likely still active, {q:.1f} orders expected in 12 months"
+        if p is not None and q is not None
+        else ""
+        for p, q in zip(p_alive, purchases, strict=True)
+    ]
+    advocate = [
+        f"advocate: referred {_plural(k, 'customer')} who bought ({cash(v)})" if k else ""
+        for k, v in zip(referrals, referred_revenue, strict=True)
+    ]
+    accounts = [f"account {a}" if a else "" for a in account]
+    return [
+        "; ".join(filter(None, parts))
+        for parts in zip(first, rfm, refunded, alive, advocate, accounts, strict=True)
+    ]
 
 
 def _customer_reason(v: CustomerValue, had_orders: bool, currency: str) -> str:
