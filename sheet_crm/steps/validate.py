@@ -639,6 +639,14 @@ _POSTCODE_DIGITS = {
     "CH": 4,
     "AT": 4,
 }
+# What each preferred channel needs: (the customer's field, in words), and the opt-in.
+_CHANNEL_NEEDS = {
+    "email": ("email", "email address"),
+    "sms": ("phone", "phone number"),
+    "phone": ("phone", "phone number"),
+    "letter": ("address", "postal address"),
+}
+_CHANNEL_CONSENT = {"email": "email_opt_in", "sms": "sms_opt_in"}
 _POSTCODE_LETTERS = {"GB", "CA", "NL", "IE", "AR", "MT"}
 
 
@@ -847,75 +855,86 @@ class _Validator:
                 customer_id=c.key,
             )
             return
-        for fieldname in ("first_name", "last_name", "name"):
-            value = getattr(c, fieldname)
+        for fieldname, value in (("first_name", c.first_name), ("last_name", c.last_name), ("name", c.name)):
             if not value:
                 continue
-            loc = table.location(row, fieldname)
-            if any(ch.isdigit() for ch in value) or "@" in value:
-                self.add("name-odd-characters", loc, value=value, customer_id=c.key)
+            verdict = _name_verdict(value, fieldname == "last_name")
+            if verdict is None:
                 continue
-            if case_problem(value):
-                suggestion = proper_name(value, family=fieldname == "last_name")
-                if suggestion != value:
-                    case = "capitals" if value.upper() == value else "lower case"
-                    self.add(
-                        "name-case", loc, value=value, suggestion=suggestion, case=case, customer_id=c.key
-                    )
-        first, last = c.first_name.casefold(), c.last_name.casefold()
-        if first and last and " " not in first and " " not in last:
-            names = given_names()
-            if first.replace("'", "") in COMMON_SURNAMES and last in names and last not in COMMON_SURNAMES:
-                self.add(
-                    "name-maybe-swapped",
-                    table.location(row, "first_name"),
-                    value=c.first_name,
-                    suggestion=f"{c.last_name} {c.first_name}",
-                    first=c.first_name,
-                    last=c.last_name,
-                    customer_id=c.key,
-                )
+            loc = table.location(row, fieldname)
+            if verdict[0] == "name-odd-characters":
+                self.add("name-odd-characters", loc, value=value, customer_id=c.key)
+            else:
+                _, suggestion, case = verdict
+                self.add("name-case", loc, value=value, suggestion=suggestion, case=case, customer_id=c.key)
+        if c.first_name and c.last_name and _maybe_swapped(c.first_name, c.last_name):
+            self.add(
+                "name-maybe-swapped",
+                table.location(row, "first_name"),
+                value=c.first_name,
+                suggestion=f"{c.last_name} {c.first_name}",
+                first=c.first_name,
+                last=c.last_name,
+                customer_id=c.key,
+            )
 
     def _email(self, table: Table, row: Row, c: Customer, seen: dict[str, Customer]) -> None:
         raw = table.value(row, "email")
         if not _raw_ok(raw):
             return
-        loc = table.location(row, "email")
         check = check_email(text(raw))
         if check.problem == "several":
             c.invalid.add("email")
-            self.add("email-several", loc, value=raw, customer_id=c.key)
+            self.add("email-several", table.location(row, "email"), value=raw, customer_id=c.key)
             return
         if check.problem:
             c.invalid.add("email")
-            self.add("email-invalid", loc, value=raw, reason=check.reason.rstrip("."), customer_id=c.key)
+            self.add(
+                "email-invalid",
+                table.location(row, "email"),
+                value=raw,
+                reason=check.reason.rstrip("."),
+                customer_id=c.key,
+            )
             return
         address = check.normalized
         if self.check_domains:
             problem = domain_problem(address.rpartition("@")[2])
             if problem:
                 c.invalid.add("email")
-                self.add("email-domain-unknown", loc, value=raw, reason=problem, customer_id=c.key)
+                self.add(
+                    "email-domain-unknown",
+                    table.location(row, "email"),
+                    value=raw,
+                    reason=problem,
+                    customer_id=c.key,
+                )
                 return
         c.email_normalized = address
         if check.typo_fix:
             self.add(
                 "email-typo",
-                loc,
+                table.location(row, "email"),
                 value=raw,
                 suggestion=check.typo_fix,
                 domain=check.typo_fix.rpartition("@")[2],
                 customer_id=c.key,
             )
         if check.role:
-            self.add("email-role", loc, value=raw, local=address.partition("@")[0], customer_id=c.key)
+            self.add(
+                "email-role",
+                table.location(row, "email"),
+                value=raw,
+                local=address.partition("@")[0],
+                customer_id=c.key,
+            )
         other = seen.get(address)
         if other is None:
             seen[address] = c
         else:
             self.add(
                 "email-duplicate",
-                loc,
+                table.location(row, "email"),
                 value=raw,
                 other_row=other.row,
                 other=other.customer_id or other.display_name,
@@ -942,11 +961,16 @@ class _Validator:
         raw = table.value(row, "phone")
         if not _raw_ok(raw) or isinstance(raw, bool):
             return
-        loc = table.location(row, "phone")
         if _is_number(raw):
             e164 = normalize_phone(raw, region)
             check = check_phone(e164, region) if e164 else check_phone(text(raw), region)
-            self.add("phone-as-number", loc, value=raw, suggestion=e164 or None, customer_id=c.key)
+            self.add(
+                "phone-as-number",
+                table.location(row, "phone"),
+                value=raw,
+                suggestion=e164 or None,
+                customer_id=c.key,
+            )
         else:
             check = check_phone(text(raw), region)
         if check.problem:
@@ -957,20 +981,39 @@ class _Validator:
                 "no-country": "phone-no-country",
             }.get(check.problem, "phone-invalid")
             if not (_is_number(raw) and code == "phone-invalid"):
-                self.add(code, loc, value=raw, country=region or "any country", customer_id=c.key)
+                self.add(
+                    code,
+                    table.location(row, "phone"),
+                    value=raw,
+                    country=region or "any country",
+                    customer_id=c.key,
+                )
             elif not check.e164:
-                self.add("phone-invalid", loc, value=raw, country=region or "any country", customer_id=c.key)
+                self.add(
+                    "phone-invalid",
+                    table.location(row, "phone"),
+                    value=raw,
+                    country=region or "any country",
+                    customer_id=c.key,
+                )
             return
         c.phone_e164, c.phone_type = check.e164, check.kind
         if check.fictional:
-            self.add("phone-fictional", loc, value=raw, customer_id=c.key)
+            self.add("phone-fictional", table.location(row, "phone"), value=raw, customer_id=c.key)
         if check.kind == "landline" and (c.sms_opt_in is True or c.preferred_channel == "sms"):
             why = (
                 "The preferred channel is SMS"
                 if c.preferred_channel == "sms"
                 else "The customer opted in to SMS"
             )
-            self.add("sms-landline", loc, value=raw, suggestion=None, why=why, customer_id=c.key)
+            self.add(
+                "sms-landline",
+                table.location(row, "phone"),
+                value=raw,
+                suggestion=None,
+                why=why,
+                customer_id=c.key,
+            )
 
     def _consent(self, table: Table, row: Row, c: Customer) -> None:
         for fieldname in ("email_opt_in", "sms_opt_in", "do_not_contact"):
@@ -1007,29 +1050,29 @@ class _Validator:
         raw = table.value(row, "preferred_channel")
         if not _raw_ok(raw):
             return
-        loc = table.location(row, "preferred_channel")
         if not c.preferred_channel:
             c.invalid.add("preferred_channel")
-            self.add("channel-unknown", loc, value=raw, customer_id=c.key)
-            return
-        channel = c.preferred_channel
-        needs = {
-            "email": ("email", "email address"),
-            "sms": ("phone", "phone number"),
-            "phone": ("phone", "phone number"),
-            "letter": ("address", "postal address"),
-        }
-        attr, needed = needs[channel]
-        if not getattr(c, attr):
             self.add(
-                "channel-no-address", loc, value=raw, channel=text(raw), needed=needed, customer_id=c.key
+                "channel-unknown", table.location(row, "preferred_channel"), value=raw, customer_id=c.key
             )
             return
-        consent = {"email": "email_opt_in", "sms": "sms_opt_in"}.get(channel)
+        channel = c.preferred_channel
+        attr, needed = _CHANNEL_NEEDS[channel]
+        if not getattr(c, attr):
+            self.add(
+                "channel-no-address",
+                table.location(row, "preferred_channel"),
+                value=raw,
+                channel=text(raw),
+                needed=needed,
+                customer_id=c.key,
+            )
+            return
+        consent = _CHANNEL_CONSENT.get(channel)
         if consent and table.has(consent) and getattr(c, consent) is not True and consent not in c.invalid:
             self.add(
                 "channel-no-consent",
-                loc,
+                table.location(row, "preferred_channel"),
                 value=raw,
                 channel=text(raw),
                 column=table.headers[table.fields[consent]],
@@ -1044,13 +1087,12 @@ class _Validator:
         customer_id = (
             getattr(rec, "key", "") if isinstance(rec, Customer) else getattr(rec, "customer_id", "")
         )
-        loc = table.location(row, fieldname)
         if _is_number(raw) and float(raw).is_integer() and 1900 <= raw <= 2200:
             rec.invalid.add(fieldname)
             setattr(rec, fieldname, None)
             self.add(
                 "date-invalid",
-                loc,
+                table.location(row, fieldname),
                 value=raw,
                 problem=f"{text(raw)} is a year, not a date",
                 customer_id=customer_id,
@@ -1061,14 +1103,20 @@ class _Validator:
             rec.invalid.add(fieldname)
             self.add(
                 "date-invalid",
-                loc,
+                table.location(row, fieldname),
                 value=raw,
                 problem=_capital(problem or f"'{text(raw)}' is not a date"),
                 customer_id=customer_id,
             )
             return
         if _is_number(raw):
-            self.add("date-as-number", loc, value=raw, suggestion=parsed, customer_id=customer_id)
+            self.add(
+                "date-as-number",
+                table.location(row, fieldname),
+                value=raw,
+                suggestion=parsed,
+                customer_id=customer_id,
+            )
         elif isinstance(raw, str):
             _, problem = parse_date(raw, day_first=self.day_first)
             if problem:
@@ -1076,7 +1124,7 @@ class _Validator:
                 first, second = sorted((parsed, other), key=lambda d: d != parsed)
                 self.add(
                     "date-ambiguous",
-                    loc,
+                    table.location(row, fieldname),
                     value=raw,
                     suggestion=parsed,
                     first=_long(first),
@@ -1319,6 +1367,28 @@ class _Validator:
 
 def _first_present(table: Table, *fieldnames: str) -> str | None:
     return next((f for f in fieldnames if table.has(f)), None)
+
+
+@lru_cache(maxsize=1 << 17)
+def _name_verdict(value: str, family: bool) -> tuple[str, str, str] | None:
+    """(code, suggestion, case) of what is wrong with one name, or None; cached, since
+    a sheet repeats its first names (and many family names) thousands of times."""
+    if any(ch.isdigit() for ch in value) or "@" in value:
+        return "name-odd-characters", "", ""
+    if case_problem(value):
+        suggestion = proper_name(value, family=family)
+        if suggestion != value:
+            return "name-case", suggestion, "capitals" if value.upper() == value else "lower case"
+    return None
+
+
+@lru_cache(maxsize=1 << 17)
+def _maybe_swapped(first_name: str, last_name: str) -> bool:
+    """A family name typed as the first name and a given name as the last ("Smith, John")."""
+    first, last = first_name.casefold(), last_name.casefold()
+    if not (first and last) or " " in first or " " in last:
+        return False
+    return first.replace("'", "") in COMMON_SURNAMES and last in given_names() and last not in COMMON_SURNAMES
 
 
 def _who(c: Customer) -> str:
