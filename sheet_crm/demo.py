@@ -332,6 +332,7 @@ CITIES = (
     ("Newcastle", "NE", "0191 498 "),
     ("Cardiff", "CF", "029 2018 "),
 )
+TOWNS = {city for city, _area, _line in CITIES}
 MOBILE_PREFIX = "07700 900"
 COUNTRY_SPELLINGS = ("GB", "GB", "GB", "United Kingdom", "UK", "", "", "England", "gb")
 US_CITIES = (("Boston", "MA", "021"), ("Providence", "RI", "029"), ("Hartford", "CT", "061"))
@@ -510,6 +511,7 @@ class _Gen:
         self.emails: set[str] = set()
         self.pools: dict[str, list[int]] = {}
         self.first_names, self.last_names, self.streets = name_pools(0)
+        self.us_phones: set[str] = set()
 
     def pick(self, items: Any) -> Any:
         # random() is several times cheaper than randrange() and just as reproducible.
@@ -598,7 +600,11 @@ def _person(g: _Gen, first: str | None = None, last: str | None = None) -> dict[
         c["City"] = city
         c["Country"] = g.pick(("US", "USA", "United States"))
         c["Postcode"] = f"{zip3}{g.rng.randint(0, 99):02d}"
-        c["Phone"] = f"+1 {g.pick(('617', '401', '860'))}-555-01{g.rng.randint(0, 99):02d}"
+        phone = f"+1 {g.pick(('617', '401', '860'))}-555-01{g.rng.randint(0, 99):02d}"
+        # The US drama range has 300 numbers: once taken, later customers have none.
+        if phone not in g.us_phones:
+            g.us_phones.add(phone)
+            c["Phone"] = phone
         c["Address"] = f"{g.rng.randint(1, 999)} {g.pick(('Elm', 'Maple', 'Oak'))} Street, {state}"
     else:
         city, area, landline = g.pick(CITIES)
@@ -654,7 +660,12 @@ def generate(n: int, *, seed: int, today: date) -> DemoData:
         last = "Smith" if i == 0 else g.pick(g.last_names)
         a = _person(g, formal, last)
         b = _person(g, nick, last)
-        number = g.number(MOBILE_PREFIX) or "07700 900000"
+        # A number of their own: a mobile, else a landline in their town (a big demo uses
+        # up the 1,000 mobiles), so two planted pairs never share one.
+        landline = (
+            next(line for city, _area, line in CITIES if city == a["City"]) if a["City"] in TOWNS else ""
+        )
+        number = g.number(MOBILE_PREFIX) or (g.number(landline) if landline else None) or "07700 900000"
         a["Phone"], b["Phone"] = number, _phone_formats(number)[1]
         b["City"], b["Postcode"], b["Country"] = a["City"], a["Postcode"], a["Country"]
         b["Email"] = g.email(nick, last)
