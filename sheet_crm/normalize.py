@@ -805,8 +805,10 @@ def _type_of_national(national: str, regions: tuple[tuple[Any, Any], ...]) -> in
         if leading is not None:
             if leading(national):
                 return _type_in_region(national, table)
-        elif _type_in_region(national, table) != _UNKNOWN:
-            return _type_in_region(national, table)
+        else:
+            kind = _type_in_region(national, table)
+            if kind != _UNKNOWN:
+                return kind
     return _UNKNOWN
 
 

@@ -341,6 +341,13 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
     ),
 }
 
+# MESSAGES with, for each code, whether its templates need filling in at all (many
+# findings of a big sheet are of codes whose words never change).
+_TEMPLATES: dict[str, tuple[Severity, str, str, bool]] = {
+    code: (severity, problem, fix, any(ch in problem + fix for ch in "{}"))
+    for code, (severity, problem, fix) in MESSAGES.items()
+}
+
 ID_FILL_REASON = "new Customer ID for a customer who had none"
 DEFAULT_PREFIX, DEFAULT_WIDTH = "C-", 5
 
@@ -674,18 +681,17 @@ class _Validator:
         customer_id: str = "",
         **words: Any,
     ) -> None:
-        severity, problem, fix = MESSAGES[code]
-        fmt = {
-            "value": text(value),
-            "suggestion": text(suggestion) if suggestion is not None else "",
-            **words,
-        }
+        severity, problem, fix, needs_format = _TEMPLATES[code]
+        if needs_format:
+            words["value"] = text(value)
+            words["suggestion"] = text(suggestion) if suggestion is not None else ""
+            problem, fix = problem.format_map(words), fix.format_map(words)
         self.findings.add(
             code,
             severity,
             location,
-            problem.format(**fmt),
-            fix.format(**fmt),
+            problem,
+            fix,
             value=value,
             suggestion=suggestion,
             customer_id=customer_id if customer_id and not customer_id.startswith("row:") else "",
@@ -791,12 +797,12 @@ class _Validator:
         for fieldname in ("customer_id", "referred_by", "merged_into"):
             i = customers.index(fieldname)
             if i is not None:
-                yield from (row.get(i) for row in customers.rows)
+                yield from _column_cells(customers, i)
         for kind in ("Orders", "Interactions"):
             table = records.tables.get(kind)
             if table is not None and table.has("customer"):
-                i = table.index("customer")
-                yield from (row.get(i) for row in table.rows)
+                # A million order references name far fewer customers: distinct ones only.
+                yield from set(_column_cells(table, table.index("customer")))
         for name, table in self.ctx.workbook.tables.items():
             if name in TOOL_TABS:
                 yield from _ToolCells(table, numeric)
@@ -1233,6 +1239,12 @@ class _Validator:
         i_id, i_qty = table.index("order_id"), table.index("quantity")
         seen_ids: dict[str, int] = {}
         first_row = seen_ids.setdefault
+        if i_id is not None:
+            # Repeated order IDs are rare: one look at all IDs first, and only when some
+            # repeat does each order remember its own (a million dict entries otherwise).
+            ids = [o.order_id for o in self.records.orders if o.order_id]
+            if len(set(ids)) == len(ids):
+                i_id = None
         unreadable = (CellError, NoCachedValue)
         for o, row in zip(self.records.orders, table.rows, strict=False):
             values = row.values
@@ -1461,6 +1473,13 @@ def _id_numbers(cells: Iterable[Cell], prefix: str, numeric: bool) -> Iterable[i
             yield int(cell)
         elif isinstance(cell, str) and cell.strip().isdigit() and len(cell.strip()) < 13:
             yield int(cell.strip())
+
+
+def _column_cells(table: Table, i: int | None) -> list[Cell]:
+    """Every cell of one column (``Row.get`` for all rows, without a call per row)."""
+    if i is None:
+        return [None] * len(table.rows)
+    return [v[i] if i < len(v) else None for v in [row.values for row in table.rows]]
 
 
 class _ToolCells:
