@@ -1026,7 +1026,7 @@ class _Validator:
             raw = table.value(row, fieldname)
             if not _raw_ok(raw):
                 continue
-            _, problem = parse_bool(raw)
+            problem = _bool_problem(raw) if type(raw) is str else parse_bool(raw)[1]
             if problem:
                 if fieldname == "do_not_contact":
                     c.do_not_contact = True
@@ -1379,6 +1379,12 @@ class _Validator:
 
 def _first_present(table: Table, *fieldnames: str) -> str | None:
     return next((f for f in fieldnames if table.has(f)), None)
+
+
+@lru_cache(maxsize=1 << 12)
+def _bool_problem(raw: str) -> str:
+    """``parse_bool``'s problem with a yes/no text (a column holds a handful of them)."""
+    return parse_bool(raw)[1]
 
 
 @lru_cache(maxsize=1 << 17)
