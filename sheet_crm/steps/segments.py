@@ -24,6 +24,7 @@ The owner steers segments from the optional ``Segments`` tab::
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from ..findings import Severity
 from ..gcpause import paused_gc
 from ..model import Customer, Interaction
 from ..normalize import parse_bool, text
-from ..rules import RuleContext, RuleError, RuleProblem
+from ..rules import RuleColumns, RuleContext, RuleError, RuleProblem
 from ..workbook import Row, Table, ToolTab, header_key
 from . import Context, StepOutput
 from .tiers import CustomerValue, TiersResult
@@ -707,39 +708,54 @@ def _run(ctx: Context) -> StepOutput:
         name = p.definition.name
         for i, reason in members:
             found[i].append(Membership(name, reason))
-    for c, items in zip(customers, found, strict=True):
+    keys = [c.key for c in customers]
+    shown_names: list[str] = [""] * len(customers)
+    for i, (c, items) in enumerate(zip(customers, found, strict=True)):
         if items:
-            result.memberships[c.key] = items
-            result.names[c.key] = c.display_name
+            result.memberships[keys[i]] = items
+            result.names[keys[i]] = shown_names[i] = c.display_name
 
     _report_failures(ctx, planned, failures)
     sizes = result.sizes()
-    rows = []
     order = {p.definition.name: i for i, p in enumerate(planned)}
     templates = {p.definition.name: p.definition.template for p in planned}
-    for key, items in result.memberships.items():
-        for m in items:
-            tier = values[key].tier if key in values else ""
-            rows.append(
-                [
-                    m.segment,
-                    key,
-                    result.names.get(key, ""),
-                    tier or None,
-                    m.reason,
-                    templates.get(m.segment) or None,
-                ]
-            )
-    position = {c.key: i for i, c in enumerate(customers)}
-    if len(position) == len(customers):
-        # Customer keys are unique, so the memberships are already in sheet order:
-        # grouping by segment (stable) is the same as sorting by (segment, customer).
-        buckets: dict[int, list[list[Any]]] = {}
-        for r in rows:
-            buckets.setdefault(order.get(r[0], 0), []).append(r)
-        rows = [r for k in sorted(buckets) for r in buckets[k]]
+    active_names = [p.definition.name for p in active]
+    if len(set(keys)) == len(keys) and len(set(active_names)) == len(active_names):
+        # Unique customers and segment names (the usual case): the rows are each
+        # active segment's members in turn (``active`` is in segment order), in sheet
+        # order, which is what the general path below gives, built without sorting.
+        tier_of = [(values[k].tier if k in values else "") or None for k in keys]
+        rows: list[list[Any]] = [
+            [name, keys[i], shown_names[i], tier_of[i], reason, template]
+            for name, members in zip(active_names, hits, strict=True)
+            for template in [templates.get(name) or None]
+            for i, reason in members
+        ]
     else:
-        rows.sort(key=lambda r: (order.get(r[0], 0), position.get(r[1], 0)))
+        rows = []
+        for key, items in result.memberships.items():
+            for m in items:
+                tier = values[key].tier if key in values else ""
+                rows.append(
+                    [
+                        m.segment,
+                        key,
+                        result.names.get(key, ""),
+                        tier or None,
+                        m.reason,
+                        templates.get(m.segment) or None,
+                    ]
+                )
+        position = {c.key: i for i, c in enumerate(customers)}
+        if len(position) == len(customers):
+            # Customer keys are unique, so the memberships are already in sheet order:
+            # grouping by segment (stable) is the same as sorting by (segment, customer).
+            buckets: dict[int, list[list[Any]]] = {}
+            for r in rows:
+                buckets.setdefault(order.get(r[0], 0), []).append(r)
+            rows = [r for k in sorted(buckets) for r in buckets[k]]
+        else:
+            rows.sort(key=lambda r: (order.get(r[0], 0), position.get(r[1], 0)))
     tab = ToolTab(
         MEMBERS_TAB,
         list(MEMBERS_HEADERS),
@@ -820,10 +836,23 @@ def _members(
                 found.append((i, reason))
 
     failures: dict[str, tuple[int, RuleProblem, str]] = {}
+    # Owner rules run column by column over all customers where they can; a rule that
+    # cannot (or fails for some customer) runs customer by customer below, which
+    # gives the same answers and reports the failure with its position.
+    slow: list[tuple[_Planned, Hits]] = []
     if owner:
+        table = RuleColumns(rules, customers)
+        for p, found in owner:
+            matched = table.evaluate(p.rule)
+            if matched is None:
+                slow.append((p, found))
+                continue
+            for i in itertools.compress(range(len(customers)), matched):
+                found.append((i, _rule_reason(p, table.names_at(i, p.rule_names))))
+    if slow:
         for i, c in enumerate(customers):
             names = rules.names_for(c)
-            for p, found in owner:
+            for p, found in slow:
                 try:
                     matched = p.rule.evaluate(names)
                 except RuleProblem as problem:
