@@ -1449,6 +1449,8 @@ class RuleColumns:
         self.keys = [c.key for c in customers]
         self.n = len(customers)
         self._names: dict[str, list[Any]] = {}
+        self._values: list[Any] | None = None  # each customer's tier figures (CustomerValue)
+        self._all_values = False  # every customer has them
 
     def column(self, name: str) -> list[Any]:
         """The value of ``name`` for every customer, worked out once per run."""
@@ -1459,6 +1461,19 @@ class RuleColumns:
             which = 0 if name == "satisfaction" else 1
             none = (None, None)
             values = self._names[name] = [scores.get(key, none)[which] for key in self.keys]
+        if values is None and name in VALUE_KINDS and name not in DERIVED_KINDS and name != "products":
+            # What ``_value_getter`` gives, a column at a time.
+            if self._values is None:
+                self._values = [self.ctx.values.get(key) for key in self.keys]
+                self._all_values = not any(v is None for v in self._values)
+            missing = 0 if name in _ZERO_WITHOUT_FIGURES else None
+            try:
+                if not self._all_values:
+                    raise AttributeError(name)
+                values = list(map(operator.attrgetter(name), self._values))
+            except AttributeError:
+                values = [missing if v is None else getattr(v, name, None) for v in self._values]
+            self._names[name] = values
         if values is None:
             getter = self.ctx.getters.get(name)
             if getter is None:

@@ -15,6 +15,7 @@ from conftest import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
+import sheet_crm.steps.tiers as tiers_module
 from sheet_crm.backends.memory import MemoryBackend
 from sheet_crm.config import load_settings
 from sheet_crm.findings import FindingList
@@ -494,6 +495,32 @@ def test_lifetime_value_is_predicted_with_enough_repeat_customers() -> None:
     assert res.ltv_note in out.summary
     row = tab_rows(out)[0]
     assert row["P(active) %"] is not None and row["Predicted value 12m"] is not None
+
+
+def test_above_the_fit_sample_the_models_are_fitted_on_a_fixed_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With more customers than FIT_SAMPLE the parameters come from a seeded sample (the
+    same each run), every customer still gets a prediction, and the predictions stay
+    close to those of the fit on everyone."""
+    customers, orders = synthetic_shop(600, seed=3)
+    _first, full, _ = run_tiers(customers, orders)
+    monkeypatch.setattr(tiers_module, "FIT_SAMPLE", 300)
+    _out, sampled, _ = run_tiers(customers, orders)
+    _out2, again, _ = run_tiers(customers, orders)
+    assert sampled.ltv_fitted and "fixed random sample of 300 of these customers" in sampled.ltv_note
+    assert "sample" not in full.ltv_note
+    assert sampled.ltv_params == again.ltv_params  # the sample is fixed, not drawn anew
+    assert sampled.ltv_params != full.ltv_params  # and it is a sample: the fit differs a little
+    for key, v in sampled.customers.items():
+        assert v.p_alive is not None and v.predicted_value_12m is not None
+        assert v.predicted_purchases_12m == pytest.approx(
+            full.customers[key].predicted_purchases_12m, abs=1.0
+        )
+    total = sum(v.predicted_purchases_12m or 0 for v in full.customers.values())
+    assert sum(v.predicted_purchases_12m or 0 for v in sampled.customers.values()) == pytest.approx(
+        total, rel=0.1
+    )
 
 
 def test_too_few_repeat_customers_shows_historical_value_only() -> None:

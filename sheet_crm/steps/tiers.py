@@ -36,7 +36,9 @@ The rules, in the owner's terms:
 * **RFM segments**: ``RFM_RULES`` below, tried in order, first match wins; the
   last rules match on R alone, so every scored customer gets a segment.
 * **Lifetime value**: see ``sheet_crm.ltv``; fitted when at least
-  ``MIN_REPEAT_CUSTOMERS`` customers bought on two or more days. The 12-month value
+  ``MIN_REPEAT_CUSTOMERS`` customers bought on two or more days. With more than
+  ``FIT_SAMPLE`` (20,000) customers the models are fitted on a fixed, seeded random
+  sample of that many and predict for everyone (the note says so). The 12-month value
   is predicted purchases x expected spend per purchase, undiscounted.
 * **Referrals**: a customer's "Referred by" names the referrer by ID, email or full
   name (a name must match exactly one customer). Referred customers with at least
@@ -153,6 +155,8 @@ class TiersResult:
 # ---------------------------------------------------------------- rules
 
 MIN_REPEAT_CUSTOMERS = 50
+FIT_SAMPLE = 20_000  # lifetime-value models are fitted on at most this many customers (a fixed sample)
+FIT_SEED = 20261122
 PREDICTION_WEEKS = ltv.WEEKS_PER_YEAR  # 12 months
 TOP_SHARE_OF_CUSTOMERS = 0.20
 
@@ -849,7 +853,13 @@ def _lifetime_value(
             nan,
             {},
         )
-    bg = ltv.fit_bgnbd(summary.x, summary.t_x, summary.T)
+    # Above FIT_SAMPLE customers the parameters are fitted on a fixed, seeded random
+    # sample of them (the same workbook always gives the same sample), and then used to
+    # predict for every customer: 20,000 customers pin the seven population parameters
+    # far more tightly than the model fits any real shop, and the fit is the costliest
+    # part of the step at 100k customers.
+    fit_on = _fit_sample(len(summary.x))
+    bg = ltv.fit_bgnbd(summary.x[fit_on], summary.t_x[fit_on], summary.T[fit_on])
     if not bg.converged:
         return _Fit(
             False,
@@ -879,7 +889,7 @@ def _lifetime_value(
         )
     params = {k: v for k, v in bg.as_dict().items() if k != "ll"}
     params["bgnbd_log_likelihood"] = bg.log_likelihood
-    gg = ltv.fit_gamma_gamma(summary.x, summary.monetary)
+    gg = ltv.fit_gamma_gamma(summary.x[fit_on], summary.monetary[fit_on])
     spend_customers = int(((summary.x > 0) & (summary.monetary > 0)).sum())
     if gg.converged and spend_customers >= MIN_REPEAT_CUSTOMERS:
         spend = ltv.expected_spend(gg, summary.x, summary.monetary)
@@ -893,9 +903,14 @@ def _lifetime_value(
         spend = np.maximum(avg[idx], 0.0)
         how = "each customer's own average order (the spend model could not be fitted)"
     value[idx] = purchases[idx] * spend
+    sampled = (
+        f"; models fitted on a fixed random sample of {FIT_SAMPLE:,} of these customers"
+        if len(idx) > FIT_SAMPLE
+        else ""
+    )
     note = (
         f"Lifetime value: BG/NBD fitted on {_plural(len(idx), 'customer')} ({repeaters:,} ordered on more "
-        f"than one day; r={bg.r:.3g}, alpha={bg.alpha:.3g}, a={bg.a:.3g}, b={bg.b:.3g}); predicted "
+        f"than one day{sampled}; r={bg.r:.3g}, alpha={bg.alpha:.3g}, a={bg.a:.3g}, b={bg.b:.3g}); predicted "
         f"purchases over the next 12 months x {how}, not discounted."
     )
     if missing:
@@ -903,6 +918,14 @@ def _lifetime_value(
             f" No prediction for {_plural(missing, 'customer')}: the model's formula did not give a number."
         )
     return _Fit(True, note, p_alive, purchases, value, params)
+
+
+def _fit_sample(customers: int) -> slice | np.ndarray:
+    """Which of ``customers`` (summary rows) the models are fitted on: all of them up
+    to ``FIT_SAMPLE``, else ``FIT_SAMPLE`` of them drawn with a fixed seed, in order."""
+    if customers <= FIT_SAMPLE:
+        return slice(None)
+    return np.sort(np.random.default_rng(FIT_SEED).choice(customers, FIT_SAMPLE, replace=False))
 
 
 # ---------------------------------------------------------------- rows and reasons
