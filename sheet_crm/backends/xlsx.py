@@ -66,6 +66,7 @@ from . import xlsx_write as wr
 from .base import Backend, same_cell
 
 BACKUP_DIR = ".sheet-crm-backups"
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -465,12 +466,16 @@ class _PackageEdit:
         self.taken.add(name.lower())
         return name
 
-    def sheet(self, part: str) -> rd.SheetData:
+    def sheet(self, part: str, max_rows: int = 1 << 40) -> rd.SheetData:
         if self._strings is None:
             self._strings = rd.read_shared_strings(self.zf, self.info.shared_strings_part)
             self._date_styles = rd.read_date_styles(self.zf, self.info.styles_part)
         assert self._date_styles is not None
-        return rd.read_sheet(self.zf, part, self._strings, self._date_styles, self.info.date1904)
+        return rd.read_sheet(self.zf, part, self._strings, self._date_styles, self.info.date1904, max_rows)
+
+    def has_formulas(self, part: str) -> bool:
+        """Whether a sheet part holds any formula, without parsing its cells."""
+        return _FORMULA_TAG.search(self.zf.read(part)) is not None
 
     # -- the plan
 
@@ -575,7 +580,9 @@ class _PackageEdit:
                     f"Rename that tab (sheet-crm needs the name '{tab.name}'), then run again.",
                     where=str(self.path),
                 )
-            old = self.sheet(existing.part)
+            # A tab being replaced is only looked at for its first rows (is it ours?) and
+            # for formulas; an append-only tab's old rows are kept, so it is read whole.
+            old = self.sheet(existing.part, max_rows=(1 << 40) if tab.append_only else 50)
             first = old.rows[0][0] if old.rows and old.rows[0] else None
             has_cells = any(any(v is not None for v in line) for line in old.rows[:50])
             if has_cells and not (isinstance(first, str) and first.startswith(GENERATED_MARK)):
@@ -586,7 +593,7 @@ class _PackageEdit:
                     "then run again.",
                     where=str(self.path),
                 )
-            if old.formulas:
+            if old.formulas or (not tab.append_only and self.has_formulas(existing.part)):
                 self._drop_calc_chain()
             if tab.append_only:
                 keep = [list(r) for r in old.rows[2:] if any(not is_blank(v) for v in r)]
