@@ -958,7 +958,7 @@ def _customer_reasons(
     currency: str,
 ) -> list[str]:
     """Every customer's reason at once, part by part (one list per part, joined at the
-    end), as ``_customer_reason`` words it for one customer (a test checks they agree)."""
+    end)."""
 
     def cash(amount: float) -> str:
         if currency:
@@ -998,38 +998,6 @@ def _customer_reasons(
         "; ".join(filter(None, parts))
         for parts in zip(first, rfm, refunded, alive, advocate, accounts, strict=True)
     ]
-
-
-def _customer_reason(v: CustomerValue, had_orders: bool, currency: str) -> str:
-    parts: list[str] = []
-    if v.tier:
-        parts.append(f"{v.tier}: {money(v.revenue, currency)} over {_plural(v.orders, 'order')}")
-        if v.top_percent is not None:
-            parts.append(f"{_top(v.top_percent)} of customers by revenue")
-    elif v.orders or had_orders:
-        parts.append(
-            f"No tier: refunds cancel the revenue of {_plural(v.orders, 'order')} "
-            f"(net {money(v.revenue, currency)})"
-        )
-    else:
-        parts.append("No tier: no orders yet")
-    if v.rfm_segment:
-        parts.append(f"RFM {v.r_score}-{v.f_score}-{v.m_score} = {v.rfm_segment}")
-    if v.refunds:
-        parts.append(f"{money(v.refunds, currency)} refunded")
-    if v.p_alive is not None and v.predicted_purchases_12m is not None:
-        parts.append(
-            f"{v.p_alive * 100:.0f}% likely still active, {v.predicted_purchases_12m:.1f} orders expected "
-            f"in 12 months"
-        )
-    if v.referrals:
-        parts.append(
-            f"advocate: referred {_plural(v.referrals, 'customer')} who bought "
-            f"({money(v.referred_revenue, currency)})"
-        )
-    if v.account:
-        parts.append(f"account {v.account}")
-    return "; ".join(parts)
 
 
 def _none_for_nan(values: np.ndarray) -> list[float | None]:
