@@ -14,6 +14,7 @@ of a draft that says "Hi ,". Fallbacks (``| default(...)``) and conditionals
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,11 +24,13 @@ from jinja2 import TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import missing
 
 __all__ = [
     "DEFAULT_TEMPLATES",
     "FieldGroup",
     "MissingField",
+    "RenderCache",
     "RenderProblem",
     "SmsLength",
     "TemplateProblem",
@@ -257,6 +260,73 @@ def _tidy(text: str) -> str:
             continue
         out.append(line)
     return "\n".join(out)
+
+
+# Built-ins whose output changes from one call to the next: a template using them is
+# never answered from the cache.
+_CHANGING = re.compile(r"lipsum|random")
+_PLAIN = frozenset({str, int, bool, type(None), date, _Date, datetime})
+
+
+def _value_key(value: Any) -> Any:
+    """What makes a value print as it does, as something hashable; ``_UNCACHEABLE``
+    for a value whose text we cannot be sure of from its content."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return (kind, value)
+    if kind is float:
+        return (kind, repr(value))  # -0.0 == 0.0, but they print differently
+    if kind is _Missing:
+        if value._undefined_obj is not missing:  # type: ignore[attr-defined]
+            return _UNCACHEABLE
+        return (kind, value._undefined_name, value._undefined_hint)  # type: ignore[attr-defined]
+    if kind is TextList:
+        if any(type(v) is not str for v in value):
+            return _UNCACHEABLE
+        return (kind, *value)
+    if kind is FieldGroup:
+        items = tuple((k, _value_key(v)) for k, v in value.items())
+        if any(v is _UNCACHEABLE for _k, v in items):
+            return _UNCACHEABLE
+        return (kind, value.label, items)
+    return _UNCACHEABLE
+
+
+_UNCACHEABLE = object()
+
+
+class RenderCache:
+    """Fills in one compiled template, remembering the text made for each set of
+    values: thousands of customers give a template the same values (``first_name``
+    "Ann", the business name), and rendering is most of a draft's cost. Values are
+    compared by type and content, so a repeat gives exactly the text (or problem)
+    rendering would. A template whose values hardly ever repeat (it prints an order
+    ID, say) stops being cached after ``probe`` renders, so it costs nothing extra."""
+
+    def __init__(self, template: Any, source: str, probe: int = 2_000) -> None:
+        self.template = template
+        self.enabled = not _CHANGING.search(source)
+        self.texts: dict[Any, str | RenderProblem] = {}
+        self.probe = probe
+        self.calls = 0
+
+    def render(self, values: Mapping[str, Any]) -> str | RenderProblem:
+        if not self.enabled:
+            return render(self.template, values)
+        key = tuple((k, _value_key(v)) for k, v in values.items())
+        for _k, v in key:
+            if v is _UNCACHEABLE:
+                return render(self.template, values)
+        out = self.texts.get(key)
+        if out is None:
+            out = self.texts[key] = render(self.template, values)
+            self.calls += 1
+            if self.calls == self.probe and len(self.texts) > self.probe // 2:
+                self.enabled = False  # mostly new values: not worth remembering
+                self.texts.clear()
+        else:
+            self.calls += 1
+        return out
 
 
 # ---------------------------------------------------------------- SMS length

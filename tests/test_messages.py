@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sheet_crm.messages import (
     DEFAULT_TEMPLATES,
     FieldGroup,
+    RenderCache,
     RenderProblem,
     TemplateProblem,
     compile_template,
@@ -152,3 +155,80 @@ def test_salutation_as_the_customer_writes_it() -> None:
     assert salutation("ANNE-marie ") == "ANNE-marie"
     assert salutation("", "Priya") == "Priya"
     assert salutation("", "") == ""
+
+
+# ---------------------------------------------------------------- the render cache
+
+CACHED_SRC = (
+    'Hi {{ first_name | default("there") }}{% if last_order %}, your {{ last_order.product }} of '
+    "{{ last_order.date }}{% endif %} ({{ total }}) {{ tags }}"
+)
+
+
+def _cached(source: str, probe: int = 2_000) -> RenderCache:
+    template = compile_template(source)
+    assert not isinstance(template, TemplateProblem), template
+    return RenderCache(template, source, probe)
+
+
+_cell = st.one_of(
+    st.none(),
+    st.sampled_from(["", "  ", "Ann", "Zoë", "0"]),
+    st.sampled_from([0, 1, 12, -0.0, 0.0, 12.0, 12.5, True, False]),
+    st.sampled_from([date(2026, 1, 2), datetime(2026, 1, 2), datetime(2026, 1, 2, 9, 30)]),
+    st.lists(st.sampled_from(["tea", "cake", ""]), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_cell, _cell, _cell, _cell, st.booleans()), min_size=1, max_size=40))
+def test_the_render_cache_gives_exactly_what_rendering_gives(rows: list[tuple[object, ...]]) -> None:
+    """Repeated and near-equal values (0 / 0.0 / -0.0 / False, a date and a datetime,
+    blanks of different fields) must never be mistaken for one another."""
+    cache = _cached(CACHED_SRC)
+    template = cache.template
+    for first, product, total, tags, has_order in rows * 2:  # every set of values seen twice
+        values = {
+            "first_name": value_or_missing("first_name", first),
+            "last_order": FieldGroup("last_order", {"product": product, "date": total})
+            if has_order
+            else empty("last_order"),
+            "total": value_or_missing("total", total) if total != "0" else total,
+            "tags": value_or_missing("tags", tags),
+        }
+        assert cache.render(values) == render(template, values)
+
+
+def test_the_render_cache_remembers_repeated_values_and_their_problems() -> None:
+    cache = _cached("Hi {{ first_name }}, from {{ business_name }}")
+    for name in ["Ann", "Bob", "Ann", "", "Ann", ""]:
+        out = cache.render({"first_name": value_or_missing("first_name", name), "business_name": "Tea Shop"})
+        if name:
+            assert out == f"Hi {name}, from Tea Shop"
+        else:
+            assert out == RenderProblem("first_name", True, "'first_name' is empty")
+    assert len(cache.texts) == 3 and cache.enabled
+
+
+def test_the_render_cache_gives_up_on_values_that_never_repeat() -> None:
+    cache = _cached("Order {{ order_id }}", probe=50)
+    outs = [cache.render({"order_id": f"O-{n}"}) for n in range(120)]
+    assert outs == [f"Order O-{n}" for n in range(120)]
+    assert not cache.enabled and not cache.texts
+
+
+def test_templates_with_changing_output_are_never_cached() -> None:
+    assert not _cached("{{ lipsum(1) }}").enabled
+    assert not _cached('{{ ["a", "b"] | random }}').enabled
+
+    # A value whose text cannot be told from its content is rendered every time.
+    class Odd:
+        n = 0
+
+        def __str__(self) -> str:
+            Odd.n += 1
+            return str(Odd.n)
+
+    cache = _cached("{{ x }}")
+    odd = Odd()
+    assert [cache.render({"x": odd}) for _ in range(3)] == ["1", "2", "3"]

@@ -782,3 +782,17 @@ def test_starter_templates_render_for_a_customer_with_blank_cells() -> None:
     assert [f.code for f in ctx.findings if f.code.startswith("template")] == []
     assert got["C-1"]["Message"].startswith("Hi there,")
     assert got["C-2"]["Channel"] == "sms" and got["C-2"]["Message"].startswith("Hi Bob,")
+
+
+def test_median_of_order_gaps_is_statistics_median() -> None:
+    """Win back's usual gap: the quick median gives statistics.median's value and type."""
+    import random
+    import statistics
+
+    from sheet_crm.steps.outreach import _median
+
+    rnd = random.Random(3)
+    for _ in range(500):
+        gaps = [rnd.randrange(0, 400) for _ in range(rnd.randrange(1, 9))]
+        got, want = _median(gaps), statistics.median(gaps)
+        assert got == want and type(got) is type(want)

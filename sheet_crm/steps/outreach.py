@@ -39,10 +39,11 @@ import calendar
 import difflib
 import hashlib
 import re
-import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,13 +54,13 @@ from ..gcpause import paused_gc
 from ..messages import (
     DEFAULT_TEMPLATES,
     FieldGroup,
+    RenderCache,
     RenderProblem,
     TemplateProblem,
     compile_template,
     empty,
     fields_used,
     friendly_date,
-    render,
     salutation,
     sms_length,
     value_or_missing,
@@ -223,9 +224,35 @@ class TemplateText:
             self._compiled[part] = compile_template(src)
         return self._compiled[part]
 
+    def renderer(self, part: str) -> RenderCache:
+        """The compiled part with the texts already made for repeated values."""
+        key = f"render:{part}"
+        if key not in self._compiled:
+            src = self.subject_src if part == "subject" else self.body_src
+            self._compiled[key] = RenderCache(self.compiled(part), src)
+        return self._compiled[key]  # type: ignore[no-any-return]
+
+    def text_note(self, source_note: str) -> str:
+        """Where the text came from (and what it offers), for Why: the same for every
+        draft made from this template, so put together once."""
+        key = f"why:{source_note}"
+        if key not in self._compiled:
+            if self.builtin:
+                note = f"Text: {source_note or 'built-in text'}."
+            else:
+                note = (
+                    f"Text: {self.where('body')} ('{self.name}', {self.channel})"
+                    + (f", {source_note}" if source_note else "")
+                    + "."
+                )
+            if self.offer:
+                note += f" Offers {', '.join(self.offer)} (not bought before)."
+            self._compiled[key] = note
+        return self._compiled[key]  # type: ignore[no-any-return]
+
     def needs(self, channel: str) -> frozenset[str]:
         """The names the template reads (subject only for email)."""
-        key = f"needs:{channel}"
+        key = "needs:email" if channel == "email" else "needs:other"
         if key not in self._compiled:
             names = fields_used(self.body_src)
             if channel == "email":
@@ -303,9 +330,17 @@ class _Templates:
         }
         self.names = {k[0] for k in owner}
         self._keys: dict[str, str] = {}
+        self._found: dict[tuple[str, str], tuple[TemplateText | None, str]] = {}
 
     def find(self, name: str, channel: str) -> tuple[TemplateText | None, str]:
-        """(template, note on where it came from, for Why)."""
+        """(template, note on where it came from, for Why); the same for every customer,
+        so worked out once per name and channel."""
+        found = self._found.get((name, channel))
+        if found is None:
+            found = self._found[(name, channel)] = self._find(name, channel)
+        return found
+
+    def _find(self, name: str, channel: str) -> tuple[TemplateText | None, str]:
         key = self._key(name)
         t = self.owner.get((key, channel))
         if t is not None:
@@ -333,14 +368,17 @@ class _Templates:
 # ---------------------------------------------------------------- facts per customer
 
 
-@dataclass
 class _Facts:
-    """What the triggers need to know about one customer, computed once."""
+    """What the triggers need to know about one customer, computed once (a slotted
+    class: there is one per customer, and a dataclass with factories costs more)."""
 
-    orders: list[Order] = field(default_factory=list)  # dated, oldest first
-    products: set[str] = field(default_factory=set)  # folded
-    interactions: list[Interaction] = field(default_factory=list)  # dated, oldest first
-    contacts: list[date] = field(default_factory=list)  # our contacts: outbound interactions, sent drafts
+    __slots__ = ("contacts", "interactions", "orders", "products")
+
+    def __init__(self) -> None:
+        self.orders: list[Order] = []  # dated, oldest first
+        self.products: set[str] = set()  # folded
+        self.interactions: list[Interaction] = []  # dated, oldest first
+        self.contacts: list[date] = []  # our contacts: outbound interactions, sent drafts
 
     @property
     def last_contact(self) -> date | None:
@@ -348,6 +386,7 @@ class _Facts:
 
 
 _EMPTY_FACTS = _Facts()
+_BY_DATE = attrgetter("date", "row")
 
 
 def _is_inbound(i: Interaction) -> bool:
@@ -355,28 +394,57 @@ def _is_inbound(i: Interaction) -> bool:
 
 
 def _gather(ctx: Context) -> dict[str, _Facts]:
+    """Every customer's orders, products, interactions and contacts in one pass over
+    orders and one over interactions. Product and direction words repeat, so each
+    distinct one is folded once."""
     facts: dict[str, _Facts] = {}
+    get = facts.get
+    folded: dict[str, str] = {}
     for o in ctx.records.orders:
-        if not o.customer_id:
+        cid = o.customer_id
+        if not cid:
             continue
-        f = facts.setdefault(o.customer_id, _Facts())
-        if o.product:
-            f.products.add(o.product.strip().casefold())
+        f = get(cid)
+        if f is None:
+            f = facts[cid] = _Facts()
+        product = o.product
+        if product:
+            key = folded.get(product)
+            if key is None:
+                key = folded[product] = product.strip().casefold()
+            f.products.add(key)
         if o.date is not None:
             f.orders.append(o)
+    today = ctx.today
+    inbound: dict[str, bool] = {}
     for i in ctx.records.interactions:
-        if not i.customer_id or i.date is None:
+        cid = i.customer_id
+        day = i.date
+        if not cid or day is None:
             continue
-        f = facts.setdefault(i.customer_id, _Facts())
+        f = get(cid)
+        if f is None:
+            f = facts[cid] = _Facts()
         f.interactions.append(i)
-        if not _is_inbound(i) and i.date <= ctx.today:
-            f.contacts.append(i.date)
+        direction = i.direction
+        came_in = inbound.get(direction)
+        if came_in is None:
+            came_in = inbound[direction] = direction.strip().lower() in INBOUND
+        if not came_in and day <= today:
+            f.contacts.append(day)
     for f in facts.values():
         if len(f.orders) > 1:
-            f.orders.sort(key=lambda o: (o.date, o.row))  # type: ignore[return-value, arg-type]
+            f.orders.sort(key=_BY_DATE)
         if len(f.interactions) > 1:
-            f.interactions.sort(key=lambda i: (i.date, i.row))  # type: ignore[return-value, arg-type]
+            f.interactions.sort(key=_BY_DATE)
     return facts
+
+
+def _median(values: list[int]) -> float:
+    """``statistics.median`` (same result and type), without its overhead per call."""
+    ordered = sorted(values)
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
 
 
 # ---------------------------------------------------------------- triggers
@@ -465,12 +533,17 @@ class _Triggers:
             out.setdefault(referrer.key, []).append((c, first))
         return out
 
-    def for_customer(self, c: Customer) -> list[Candidate]:
+    def for_customer(self, c: Customer, key: str | None = None) -> list[Candidate]:
+        """Every trigger due for ``c`` (``key`` is ``c.key``, when the caller has it),
+        highest priority first: they are found in that order."""
         s, today = self.s, self.today
-        f = self.facts.get(c.key) or _EMPTY_FACTS
+        if key is None:
+            key = c.key
+        f = self.facts.get(key) or _EMPTY_FACTS
         found: list[Candidate] = []
+        interactions = f.interactions
         # Service recovery: the latest low score in the last RECOVERY_DAYS days.
-        for i in reversed(f.interactions) if f.interactions else ():
+        for i in reversed(interactions):
             if i.satisfaction is None or i.date is None or (today - i.date).days > RECOVERY_DAYS:
                 continue
             if i.satisfaction <= s.low_satisfaction and i.date <= today:
@@ -492,7 +565,7 @@ class _Triggers:
                     )
             break
         # Follow up: the latest interaction with a follow-up date that is due.
-        for i in reversed(f.interactions) if f.interactions else ():
+        for i in reversed(interactions):
             if i.follow_up is None:
                 continue
             if i.follow_up <= today and i.outcome.strip().lower() not in DONE:
@@ -514,8 +587,9 @@ class _Triggers:
                         )
                     )
             break
-        first = f.orders[0] if f.orders else None
-        last = f.orders[-1] if f.orders else None
+        orders = f.orders
+        first = orders[0] if orders else None
+        last = orders[-1] if orders else None
         if first is not None and first.date is not None and 0 <= (today - first.date).days <= THANK_YOU_DAYS:
             found.append(
                 Candidate(
@@ -528,8 +602,8 @@ class _Triggers:
                     + f", {_days((today - first.date).days)} ago",
                 )
             )
-        for referred, order in self.referrals.get(c.key, [])[:1]:
-            more = len(self.referrals[c.key]) - 1
+        for referred, order in self.referrals.get(key, ())[:1]:
+            more = len(self.referrals[key]) - 1
             found.append(
                 Candidate(
                     "referral_thanks",
@@ -558,7 +632,7 @@ class _Triggers:
                         values={"birthday_date": nxt},
                     )
                 )
-        for m in self.memberships.get(c.key, []):
+        for m in self.memberships.get(key, ()) if self.memberships else ():
             seg = self.segment_templates.get(m.segment.casefold())
             if seg is None:
                 continue
@@ -574,8 +648,8 @@ class _Triggers:
             )
         if last is not None and last.date is not None and (today - last.date).days > s.win_back_days:
             since = (today - last.date).days
-            gaps = [(b.date - a.date).days for a, b in zip(f.orders, f.orders[1:], strict=False)]  # type: ignore[operator]
-            usual = statistics.median(gaps) if gaps else None
+            gaps = [(b.date - a.date).days for a, b in pairwise(orders)]  # type: ignore[operator]
+            usual = _median(gaps) if gaps else None
             lapse = max(s.win_back_days, 3 * usual) if usual else s.win_back_days
             if since > lapse:
                 basis = (
@@ -592,10 +666,10 @@ class _Triggers:
                         f"no order for {_days(since)} (last on {last.date.isoformat()}), longer than {basis}",
                     )
                 )
-        tier = self.tier.get(c.key, "")
+        tier = self.tier.get(key, "")
         if tier in TOP_TIERS:
             touches = [d for d in (f.last_contact, last.date if last else None) if d is not None]
-            inbound = [i.date for i in f.interactions if i.date is not None and i.date <= today]
+            inbound = [i.date for i in interactions if i.date is not None and i.date <= today]
             touches += inbound[-1:]
             latest = max(touches) if touches else None
             if latest is None or (today - latest).days >= s.keep_in_touch_days:
@@ -610,7 +684,7 @@ class _Triggers:
                         + f" (keep-in-touch after {s.keep_in_touch_days})",
                     )
                 )
-        found.sort(key=lambda cand: cand.priority)
+        # No sort: the checks above run in priority order (TRIGGERS).
         return found
 
 
@@ -1167,36 +1241,42 @@ def _run(ctx: Context) -> StepOutput:
     channels = _Channels(ctx)
     problems = _FieldFindings(ctx)
     send_cache: dict[str, tuple[datetime | None, str, bool]] = {}
+    send_texts: dict[str, tuple[datetime | None, str, bool, str]] = {}  # Best time cell -> the same
+    sms_lengths: dict[str, str] = {}  # message -> its Length text
+    orders: dict[str, tuple[str, ...]] = {}  # preferred channel -> channels in the order tried
     missing_segment_templates: set[str] = set()
     skipped: list[Skip] = []
     merged = sum(1 for c in ctx.records.customers if c.merged_into)
 
+    cap = s.contact_frequency_days
     for c in ctx.records.active_customers():
-        cands = triggers.for_customer(c)
+        key = c.key
+        cands = triggers.for_customer(c, key)
         if not cands:
             continue
         name = c.display_name
         if c.do_not_contact or "do_not_contact" in c.invalid:
             unreadable = "do_not_contact" in c.invalid
             why = "the Do not contact cell cannot be read" if unreadable else "marked Do not contact"
-            skipped.append(Skip(c.key, name, f"{why} (due: {_labels(cands)})", "do_not_contact"))
+            skipped.append(Skip(key, name, f"{why} (due: {_labels(cands)})", "do_not_contact"))
             continue
-        if c.key in pending:
+        if key in pending:
             skipped.append(
-                Skip(c.key, name, f"an approved draft ({pending[c.key]}) is waiting to be sent", "pending")
+                Skip(key, name, f"an approved draft ({pending[key]}) is waiting to be sent", "pending")
             )
             continue
-        f = facts.get(c.key) or _Facts()
-        cap = s.contact_frequency_days
+        f = facts.get(key) or _EMPTY_FACTS
         last_contact = f.last_contact
         capped = last_contact is not None and cap > 0 and (today - last_contact).days < cap
         left_out: list[str] = []
         usable: list[Candidate] = []
+        ids: dict[int, str] = {}  # id(candidate) -> draft ID, worked out once
         for cand in cands:
-            did = draft_id(c.key, _trigger_key(cand), cand.period)
-            if did in sent_ids:
-                left_out.append(f"{cand.label.lower()} (draft {did} already sent)")
-                continue
+            if sent_ids:  # with nothing sent yet, an ID is only needed for the draft made
+                did = ids[id(cand)] = draft_id(key, _trigger_key(cand), cand.period)
+                if did in sent_ids:
+                    left_out.append(f"{cand.label.lower()} (draft {did} already sent)")
+                    continue
             if capped and cand.trigger not in ANSWERS:
                 left_out.append(f"{cand.label.lower()} (contacted on {last_contact.isoformat()})")  # type: ignore[union-attr]
                 continue
@@ -1220,12 +1300,12 @@ def _run(ctx: Context) -> StepOutput:
                     _missing_template_finding(ctx, cand)
                 left_out.append(f"{cand.label.lower()} (no template '{cand.template}')")
                 continue
-            chosen = _choose_channel(c, cand, templates, channels)
+            chosen = _choose_channel(c, cand, templates, channels, orders)
             if chosen is None:
                 no_channel.append(cand.label.lower())
                 continue
             channel, reach, tmpl, source_note, channel_note = chosen
-            bought = [p for p in tmpl.offer if p.strip().casefold() in f.products]
+            bought = [p for p in tmpl.offer if p.strip().casefold() in f.products] if tmpl.offer else None
             if bought:
                 left_out.append(
                     f"{cand.label.lower()} (the '{tmpl.name}' template offers {', '.join(bought)}, "
@@ -1244,15 +1324,19 @@ def _run(ctx: Context) -> StepOutput:
             if body is None:
                 failed = True
                 break
-            did = draft_id(c.key, _trigger_key(cand), cand.period)
-            send_at, send_note = _send_time(ctx, c, channel, now, quiet, send_cache)
-            length = sms_length(body).describe() if channel == "sms" else ""
+            did = ids.get(id(cand)) or draft_id(key, _trigger_key(cand), cand.period)
+            send_at, send_note = _send_time(ctx, c, channel, now, quiet, send_cache, send_texts)
+            length = ""
+            if channel == "sms":
+                length = sms_lengths.get(body, "")
+                if not length:
+                    length = sms_lengths[body] = sms_length(body).describe()
             others = [o.label.lower() for o in usable[n + 1 :]]
             why = _why(cand, channel, channel_note, tmpl, source_note, others, left_out, send_note)
-            prev = previous.get(did)
+            prev = previous.get(did) if previous else None
             made = Draft(
                 did,
-                c.key,
+                key,
                 name,
                 cand.label,
                 channel,
@@ -1387,12 +1471,22 @@ def _labels(cands: list[Candidate]) -> str:
 
 
 def _choose_channel(
-    c: Customer, cand: Candidate, templates: _Templates, channels: _Channels
+    c: Customer,
+    cand: Candidate,
+    templates: _Templates,
+    channels: _Channels,
+    orders: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[str, _Reach, TemplateText, str, str] | None:
     """The first channel, in the customer's order of preference, they agreed to and
-    we have a text for: (channel, address, template, where the text came from, note)."""
+    we have a text for: (channel, address, template, where the text came from, note).
+    ``orders`` remembers the order of channels for each preferred channel."""
     refused: list[str] = []
-    for channel in _Channels.order(c):
+    order = orders.get(c.preferred_channel) if orders is not None else None
+    if order is None:
+        order = tuple(_Channels.order(c))
+        if orders is not None:
+            orders[c.preferred_channel] = order
+    for channel in order:
         reach = channels.reach(c, channel)
         if not reach.to:
             refused.append(f"{CHANNEL_WORDS[channel]}: {reach.why_not}")
@@ -1422,7 +1516,7 @@ def _render_part(
     if isinstance(compiled, TemplateProblem):
         problems.syntax(tmpl, part, compiled)
         return None
-    out = render(compiled, vals)
+    out = tmpl.renderer(part).render(vals)
     if isinstance(out, RenderProblem):
         problems.problem(tmpl, part, out, c)
         return None
@@ -1436,12 +1530,21 @@ def _send_time(
     now: datetime,
     quiet: tuple[int, int],
     cache: dict[str, tuple[datetime | None, str, bool]],
+    by_text: dict[str, tuple[datetime | None, str, bool, str]] | None = None,
 ) -> tuple[datetime | None, str]:
     """(suggested time, note for Why). Letters have none. Times repeat for the same
-    Best time text, so each distinct text is worked out once; an unreadable one is
-    a finding on every customer who has it."""
+    Best time text, so each distinct text is worked out once (``cache``, by the text
+    folded; ``by_text`` by the cell as typed, saving the folding); an unreadable one
+    is a finding on every customer who has it."""
     if channel == "letter":
         return None, ""
+    if by_text is not None:
+        known = by_text.get(c.best_time)
+        if known is not None:
+            when, note, unreadable, raw = known
+            if unreadable:
+                _unreadable_best_time(ctx, c, raw)
+            return when, note
     raw = " ".join(c.best_time.split())
     key = raw.casefold()
     if key not in cache:
@@ -1460,20 +1563,27 @@ def _send_time(
             when = next_send_time(ANYTIME, now, quiet)
         cache[key] = (when, note, unreadable)
     when, note, unreadable = cache[key]
+    if by_text is not None:
+        by_text[c.best_time] = (when, note, unreadable, raw)
     if unreadable:
-        table = ctx.records.tables.get("Customers")
-        loc = table.location(c.row, "best_time") if table is not None else Location("Customers", c.row)
-        ctx.findings.add(
-            "best-time-unreadable",
-            Severity.WARNING,
-            loc,
-            f"sheet-crm cannot tell when '{raw}' is, so {c.display_name}'s draft is suggested for the "
-            f"next time outside quiet hours.",
-            "Write it like: mornings, after 5pm, weekends, Tue 2-4pm, evenings, lunchtime or anytime.",
-            value=raw,
-            customer_id=c.key,
-        )
+        _unreadable_best_time(ctx, c, raw)
     return when, note
+
+
+def _unreadable_best_time(ctx: Context, c: Customer, raw: str) -> None:
+    """The finding for a Best time text that cannot be read (one per customer)."""
+    table = ctx.records.tables.get("Customers")
+    loc = table.location(c.row, "best_time") if table is not None else Location("Customers", c.row)
+    ctx.findings.add(
+        "best-time-unreadable",
+        Severity.WARNING,
+        loc,
+        f"sheet-crm cannot tell when '{raw}' is, so {c.display_name}'s draft is suggested for the "
+        f"next time outside quiet hours.",
+        "Write it like: mornings, after 5pm, weekends, Tue 2-4pm, evenings, lunchtime or anytime.",
+        value=raw,
+        customer_id=c.key,
+    )
 
 
 def _why(
@@ -1486,19 +1596,8 @@ def _why(
     left_out: list[str],
     send_note: str,
 ) -> str:
-    parts = [f"{cand.label}: {cand.reason}."]
-    word = CHANNEL_WORDS[channel]
-    parts.append(f"{word[0].upper()}{word[1:]}: {channel_note}.")
-    if tmpl.builtin:
-        parts.append(f"Text: {source_note or 'built-in text'}.")
-    else:
-        parts.append(
-            f"Text: {tmpl.where('body')} ('{tmpl.name}', {tmpl.channel})"
-            + (f", {source_note}" if source_note else "")
-            + "."
-        )
-    if tmpl.offer:
-        parts.append(f"Offers {', '.join(tmpl.offer)} (not bought before).")
+    parts = [f"{cand.label}: {cand.reason}.", f"{_CHANNEL_TITLES[channel]}: {channel_note}."]
+    parts.append(tmpl.text_note(source_note))
     if others:
         parts.append(f"Also due: {', '.join(others)}.")
     if left_out:
@@ -1506,6 +1605,9 @@ def _why(
     if send_note:
         parts.append(f"Send time: {send_note}.")
     return " ".join(parts)
+
+
+_CHANNEL_TITLES = {ch: f"{word[0].upper()}{word[1:]}" for ch, word in CHANNEL_WORDS.items()}
 
 
 def _append_note(why: str, note: str) -> str:
