@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, UndefinedError, meta
+from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -293,30 +293,116 @@ def _value_key(value: Any) -> Any:
 
 
 _UNCACHEABLE = object()
+_ABSENT = ("absent",)  # a name or group member that has no value at all
+# What ``group.x`` finds on a FieldGroup before its members: dict methods and the label.
+_GROUP_ATTRS = frozenset(dir(FieldGroup)) | {"label"}
+
+
+def _group_key(value: FieldGroup, members: frozenset[str]) -> Any:
+    """The key of a group a template reads only as ``group.member`` (and tests for
+    truth): just those members count, so every customer whose last order was a
+    teapot shares a text even though the order IDs differ."""
+    keys = []
+    for member in members:
+        if member in _GROUP_ATTRS:  # group.items, group.label: the whole group matters
+            return _value_key(value)
+        v = value.get(member, _ABSENT)
+        k = v if v is _ABSENT else _value_key(v)
+        if k is _UNCACHEABLE:
+            return _UNCACHEABLE
+        keys.append(k)
+    return (FieldGroup, value.label, bool(value), tuple(keys))
+
+
+def _member_reads(source: str) -> dict[str, frozenset[str] | None]:
+    """For each name a template reads: the members it reads (``last_order.product``,
+    ``last_order["product"]``), or None when it uses the value itself (prints it,
+    filters it, loops over it, passes it on). A name only tested for truth
+    (``{% if last_order %}``) reads no members."""
+    reads: dict[str, frozenset[str] | None] = {}
+
+    def visit(node: nodes.Node, parent: nodes.Node | None, truth_only: bool) -> None:
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            name = node.name
+            if name in reads and reads[name] is None:
+                return
+            seen = reads.get(name) or frozenset()
+            if isinstance(parent, nodes.Getattr) and parent.node is node:
+                reads[name] = seen | {parent.attr}
+            elif (
+                isinstance(parent, nodes.Getitem)
+                and parent.node is node
+                and isinstance(parent.arg, nodes.Const)
+                and isinstance(parent.arg.value, str)
+            ):
+                reads[name] = seen | {parent.arg.value}
+            elif truth_only:
+                reads[name] = seen
+            else:
+                reads[name] = None
+            return
+        for child in node.iter_child_nodes():
+            if isinstance(node, nodes.If | nodes.CondExpr):
+                child_truth = child is node.test
+            elif isinstance(node, nodes.Not):
+                child_truth = True
+            elif isinstance(node, nodes.And | nodes.Or):
+                child_truth = truth_only  # "a or b" can be printed: only a test makes it a truth
+            else:
+                child_truth = False
+            visit(child, node, child_truth)
+
+    visit(_ENV.parse(source), None, False)
+    return reads
 
 
 class RenderCache:
     """Fills in one compiled template, remembering the text made for each set of
     values: thousands of customers give a template the same values (``first_name``
-    "Ann", the business name), and rendering is most of a draft's cost. Values are
-    compared by type and content, so a repeat gives exactly the text (or problem)
-    rendering would. A template whose values hardly ever repeat (it prints an order
-    ID, say) stops being cached after ``probe`` renders, so it costs nothing extra."""
+    "Ann", the business name), and rendering is most of a draft's cost.
+
+    The key is made of the names the template reads (other values passed in do not
+    count), each compared by type and content, so a repeat gives exactly the text
+    (or problem) rendering would; for a group read only member by member, only those
+    members count. A template whose keys hardly ever repeat (it prints an order ID,
+    say) stops being cached after ``probe`` renders, so it then costs nothing extra.
+    Templates using ``lipsum`` or ``random`` are never cached."""
 
     def __init__(self, template: Any, source: str, probe: int = 2_000) -> None:
         self.template = template
-        self.enabled = not _CHANGING.search(source)
         self.texts: dict[Any, str | RenderProblem] = {}
         self.probe = probe
         self.calls = 0
+        self.enabled = not _CHANGING.search(source)
+        self.reads: tuple[tuple[str, frozenset[str] | None], ...] = ()
+        if self.enabled:
+            try:
+                self.reads = tuple(sorted(_member_reads(source).items()))
+            except TemplateSyntaxError:
+                self.enabled = False
+
+    def key(self, values: Mapping[str, Any]) -> Any:
+        """The values that decide the text, hashable; ``_UNCACHEABLE`` if one cannot be keyed."""
+        key = []
+        for name, members in self.reads:
+            value = values.get(name, _ABSENT)
+            if value is _ABSENT:
+                k: Any = value
+            elif members is not None and type(value) is FieldGroup:
+                k = _group_key(value, members)
+            else:
+                k = _value_key(value)
+            if k is _UNCACHEABLE:
+                return _UNCACHEABLE
+            key.append(k)
+        return tuple(key)
 
     def render(self, values: Mapping[str, Any]) -> str | RenderProblem:
         if not self.enabled:
             return render(self.template, values)
-        key = tuple((k, _value_key(v)) for k, v in values.items())
-        for _k, v in key:
-            if v is _UNCACHEABLE:
-                return render(self.template, values)
+        key = self.key(values)
+        if key is _UNCACHEABLE:
+            return render(self.template, values)
         out = self.texts.get(key)
         if out is None:
             out = self.texts[key] = render(self.template, values)

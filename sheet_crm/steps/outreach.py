@@ -510,14 +510,11 @@ class _Triggers:
 
     def _referrals(self) -> dict[str, list[tuple[Customer, Order]]]:
         """Referrer key -> (referred customer, their first order) for first orders
-        in the last REFERRAL_DAYS days. Referred by may hold an ID, an email or a name."""
+        in the last REFERRAL_DAYS days. Referred by may hold an ID, an email or a name
+        (customers by name are listed only if some reference is neither)."""
         out: dict[str, list[tuple[Customer, Order]]] = {}
         records = self.ctx.records
-        by_name: dict[str, Customer | None] = {}
-        for c in records.active_customers():
-            n = c.full_name.casefold()
-            if n:
-                by_name[n] = None if n in by_name else c  # an ambiguous name matches no one
+        by_name: dict[str, Customer | None] | None = None
         for c in records.active_customers():
             if not c.referred_by:
                 continue
@@ -527,7 +524,15 @@ class _Triggers:
             first = f.orders[0]
             if first.date is None or not 0 <= (self.today - first.date).days <= REFERRAL_DAYS:
                 continue
-            referrer = records.find(c.referred_by) or by_name.get(c.referred_by.strip().casefold())
+            referrer = records.find(c.referred_by)
+            if referrer is None:
+                if by_name is None:
+                    by_name = {}
+                    for other in records.active_customers():
+                        n = other.full_name.casefold()
+                        if n:  # an ambiguous name matches no one
+                            by_name[n] = None if n in by_name else other
+                referrer = by_name.get(c.referred_by.strip().casefold())
             if referrer is None or referrer.key == c.key:
                 continue
             out.setdefault(referrer.key, []).append((c, first))
