@@ -119,7 +119,13 @@ class FieldGroup(dict[str, Any]):
     any empty field."""
 
     def __init__(self, label: str, values: Mapping[str, Any]) -> None:
-        super().__init__({k: value_or_missing(f"{label}.{k}", v) for k, v in values.items()})
+        super().__init__(
+            # Filled-in text is kept as it is without naming the member (most values).
+            {
+                k: v if type(v) is str and v.strip() else value_or_missing(f"{label}.{k}", v)
+                for k, v in values.items()
+            }
+        )
         self.label = label
 
 
@@ -138,6 +144,11 @@ class _Date(date):
 def value_or_missing(name: str, value: Any) -> Any:
     """A cell value as templates see it: blanks become missing, dates read well,
     whole numbers lose their ``.0``."""
+    kind = type(value)
+    if kind is str:  # the usual case first
+        return value if value.strip() else empty(name)
+    if kind is int:
+        return value
     if value is None or (isinstance(value, str) and not value.strip()):
         return empty(name)
     if isinstance(value, list | tuple) and not isinstance(value, TextList):

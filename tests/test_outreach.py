@@ -796,3 +796,14 @@ def test_median_of_order_gaps_is_statistics_median() -> None:
         gaps = [rnd.randrange(0, 400) for _ in range(rnd.randrange(1, 9))]
         got, want = _median(gaps), statistics.median(gaps)
         assert got == want and type(got) is type(want)
+
+
+def test_skipped_customers_in_data_are_the_whole_skip_record() -> None:
+    """The JSON of a skipped customer is written by hand (no deep copy): it must stay
+    every field of Skip, in order."""
+    from dataclasses import asdict
+
+    from sheet_crm.steps.outreach import Skip, _skip_json
+
+    k = Skip("C-1", "Ann Lee", "marked Do not contact (due: birthday)", "do_not_contact")
+    assert _skip_json(k) == asdict(k) and list(_skip_json(k)) == list(asdict(k))

@@ -40,7 +40,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from operator import attrgetter
@@ -440,6 +440,15 @@ def _gather(ctx: Context) -> dict[str, _Facts]:
     return facts
 
 
+def _days_before(day: date, n: int) -> date:
+    """``day`` minus ``n`` days, or the first (last) date there is for a setting so
+    large that it reaches past it."""
+    try:
+        return day - timedelta(days=n)
+    except OverflowError:
+        return date.min if n > 0 else date.max
+
+
 def _median(values: list[int]) -> float:
     """``statistics.median`` (same result and type), without its overhead per call."""
     ordered = sorted(values)
@@ -499,6 +508,10 @@ class _Triggers:
             if self.segment_templates:
                 self.memberships = segments.memberships
         self.referrals = self._referrals()
+        # Day limits as dates, so each customer's check is a comparison of dates.
+        self.recovery_from = ctx.today - timedelta(days=RECOVERY_DAYS)
+        self.thank_you_from = ctx.today - timedelta(days=THANK_YOU_DAYS)
+        self.win_back_before = _days_before(ctx.today, ctx.settings.win_back_days)
         # (month, day) -> the date it falls on within the birthday window; 29 February
         # is celebrated on the 28th in common years.
         self.birthdays: dict[tuple[int, int], date] = {}
@@ -549,7 +562,7 @@ class _Triggers:
         interactions = f.interactions
         # Service recovery: the latest low score in the last RECOVERY_DAYS days.
         for i in reversed(interactions):
-            if i.satisfaction is None or i.date is None or (today - i.date).days > RECOVERY_DAYS:
+            if i.satisfaction is None or i.date is None or i.date < self.recovery_from:
                 continue
             if i.satisfaction <= s.low_satisfaction and i.date <= today:
                 later = [d for d in f.contacts if d > i.date]
@@ -595,7 +608,7 @@ class _Triggers:
         orders = f.orders
         first = orders[0] if orders else None
         last = orders[-1] if orders else None
-        if first is not None and first.date is not None and 0 <= (today - first.date).days <= THANK_YOU_DAYS:
+        if first is not None and first.date is not None and self.thank_you_from <= first.date <= today:
             found.append(
                 Candidate(
                     "thank_you",
@@ -651,7 +664,7 @@ class _Triggers:
                     values={"segment": seg.name},
                 )
             )
-        if last is not None and last.date is not None and (today - last.date).days > s.win_back_days:
+        if last is not None and last.date is not None and last.date < self.win_back_before:
             since = (today - last.date).days
             gaps = [(b.date - a.date).days for a, b in pairwise(orders)]  # type: ignore[operator]
             usual = _median(gaps) if gaps else None
@@ -1259,7 +1272,8 @@ def _run(ctx: Context) -> StepOutput:
         cands = triggers.for_customer(c, key)
         if not cands:
             continue
-        name = c.display_name
+        full_name = c.full_name
+        name = full_name or c.company or c.email or key  # c.display_name
         if c.do_not_contact or "do_not_contact" in c.invalid:
             unreadable = "do_not_contact" in c.invalid
             why = "the Do not contact cell cannot be read" if unreadable else "marked Do not contact"
@@ -1353,7 +1367,7 @@ def _run(ctx: Context) -> StepOutput:
                 why,
                 status=prev.status if prev else "",
                 notes="" if prev is None or is_blank(prev.values.get("Notes")) else str(prev.values["Notes"]),
-                to_name=c.full_name or c.company,
+                to_name=full_name or c.company,
             )
             break
         if made is not None:
@@ -1460,7 +1474,7 @@ def _run(ctx: Context) -> StepOutput:
         )
     data = {
         "drafts": [_draft_json(d) for d in drafts],
-        "skipped": [asdict(k) for k in skipped],
+        "skipped": [_skip_json(k) for k in skipped],
     }
     return StepOutput(tabs=[tab], appends=appends, summary=summary, data=data, result=result, counts=counts)
 
@@ -1684,6 +1698,11 @@ def _sort_key(d: Draft) -> tuple[Any, ...]:
         d.name.casefold(),
         d.draft_id,
     )
+
+
+def _skip_json(k: Skip) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a Skip, without its deep copy (every field is text)."""
+    return {"customer_id": k.customer_id, "name": k.name, "reason": k.reason, "kind": k.kind}
 
 
 def _draft_json(d: Draft) -> dict[str, Any]:
