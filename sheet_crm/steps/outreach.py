@@ -512,14 +512,14 @@ class _Triggers:
         self.recovery_from = ctx.today - timedelta(days=RECOVERY_DAYS)
         self.thank_you_from = ctx.today - timedelta(days=THANK_YOU_DAYS)
         self.win_back_before = _days_before(ctx.today, ctx.settings.win_back_days)
-        # (month, day) -> the date it falls on within the birthday window; 29 February
-        # is celebrated on the 28th in common years.
-        self.birthdays: dict[tuple[int, int], date] = {}
+        # month * 100 + day -> the date it falls on within the birthday window; 29
+        # February is celebrated on the 28th in common years.
+        self.birthdays: dict[int, date] = {}
         for n in range(max(ctx.settings.birthday_days_before, -1) + 1):
             day = ctx.today + timedelta(days=n)
-            self.birthdays.setdefault((day.month, day.day), day)
+            self.birthdays.setdefault(day.month * 100 + day.day, day)
             if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
-                self.birthdays.setdefault((2, 29), day)
+                self.birthdays.setdefault(229, day)
 
     def _referrals(self) -> dict[str, list[tuple[Customer, Order]]]:
         """Referrer key -> (referred customer, their first order) for first orders
@@ -561,7 +561,7 @@ class _Triggers:
         found: list[Candidate] = []
         interactions = f.interactions
         # Service recovery: the latest low score in the last RECOVERY_DAYS days.
-        for i in reversed(interactions):
+        for i in reversed(interactions) if interactions else ():
             if i.satisfaction is None or i.date is None or i.date < self.recovery_from:
                 continue
             if i.satisfaction <= s.low_satisfaction and i.date <= today:
@@ -583,7 +583,7 @@ class _Triggers:
                     )
             break
         # Follow up: the latest interaction with a follow-up date that is due.
-        for i in reversed(interactions):
+        for i in reversed(interactions) if interactions else ():
             if i.follow_up is None:
                 continue
             if i.follow_up <= today and i.outcome.strip().lower() not in DONE:
@@ -620,7 +620,7 @@ class _Triggers:
                     + f", {_days((today - first.date).days)} ago",
                 )
             )
-        for referred, order in self.referrals.get(key, ())[:1]:
+        for referred, order in self.referrals.get(key, ())[:1] if self.referrals else ():
             more = len(self.referrals[key]) - 1
             found.append(
                 Candidate(
@@ -634,7 +634,8 @@ class _Triggers:
                     values={"referred_name": referred.given_name, "referred_full_name": referred.full_name},
                 )
             )
-        nxt = self.birthdays.get((c.birthday.month, c.birthday.day)) if c.birthday is not None else None
+        born = c.birthday
+        nxt = self.birthdays.get(born.month * 100 + born.day) if born is not None else None
         if nxt is not None:
             ahead = (nxt - today).days
             if ahead <= s.birthday_days_before:
