@@ -41,6 +41,8 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from ..findings import column_index, column_letter
+
 SHEETS_HOST = "https://sheets.googleapis.com"
 GOOGLE_APIS_HOST = "https://www.googleapis.com"
 EPOCH = datetime(1899, 12, 30)  # Sheets' serial day 0
@@ -145,20 +147,13 @@ def _bad(message: str) -> ApiError:
 
 
 def col_letters(index: int) -> str:
-    """0 -> 'A', 26 -> 'AA'."""
-    out = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    """0 -> 'A', 26 -> 'AA' (Google's grid ranges count columns from 0)."""
+    return column_letter(index + 1)
 
 
 def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    """'A' -> 0."""
+    return column_index(letters) - 1
 
 
 def quote_title(title: str) -> str:
