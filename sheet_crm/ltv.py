@@ -98,7 +98,7 @@ def summarise(
     if cust.size == 0:
         empty = np.zeros(0)
         return PurchaseSummary(np.zeros(0, np.int64), empty, empty, empty, empty, np.zeros(0, np.int64))
-    order = np.lexsort((days, cust))
+    order = _by_customer_then_day(cust, days)
     cust, days, vals = cust[order], days[order], vals[order]
     # Collapse same customer + same day into one purchase.
     new_day = np.ones(cust.size, dtype=bool)
@@ -125,6 +125,17 @@ def summarise(
         monetary=monetary,
         first_day=first,
     )
+
+
+def _by_customer_then_day(cust: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The order that sorts purchases by customer, then day. One sort of a combined
+    integer key (``customer * span + day``) when it fits in 62 bits: several times
+    quicker than ``np.lexsort`` on a million purchases."""
+    low = int(days.min())
+    span = int(days.max()) - low + 1
+    if int(cust.min()) >= 0 and (int(cust.max()) + 1) * span < 1 << 62:
+        return np.argsort(cust * span + (days - low))
+    return np.lexsort((days, cust))
 
 
 def _compress(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:

@@ -69,3 +69,43 @@ def test_no_customers_tab_is_a_failure_with_a_fix() -> None:
     with pytest.raises(TabNotFound) as exc:
         build_records(wb, Settings())
     assert "Customers" in exc.value.message and exc.value.fix
+
+
+def test_order_columns_match_the_orders_and_follow_changes() -> None:
+    """The shared column view of the orders holds what each order says (blank date
+    -1, blank amount NaN, unreadable cells flagged) and is read again after the orders
+    are resolved again or replaced, never served stale."""
+    import math
+
+    wb = MemoryBackend(
+        {
+            "Customers": [["Customer ID", "Email"], ["C-1", "ann@x.org"], ["C-2", "bob@y.org"]],
+            "Orders": [
+                ["Order ID", "Customer", "Date", "Amount", "Product"],
+                ["1", "ann@x.org", "2025-01-02", "12.50", "Tea"],
+                ["2", "C-2", "not a date", "7", ""],
+                ["3", "nobody@z.org", None, "lots", "Tea"],
+            ],
+        }
+    ).read()
+    records = build_records(wb, Settings(), FindingList())
+    cols = records.order_columns()
+    assert [cols.customer_keys[c] for c in cols.customer_code] == ["C-1", "C-2", ""]
+    assert cols.day.tolist() == [date(2025, 1, 2).toordinal(), -1, -1]
+    assert cols.amount[0] == 12.5 and cols.amount[1] == 7 and math.isnan(cols.amount[2])
+    assert cols.date_invalid.tolist() == [False, True, False]
+    assert cols.amount_invalid.tolist() == [False, False, True]
+    assert [cols.product_names[p] for p in cols.product_code] == ["Tea", "", "Tea"]
+    assert records.order_columns() is cols  # read once
+
+    # A merge resolved again: the orders of C-2 now count for C-1.
+    records.customers[1].merged_into = "C-1"
+    records.reindex()
+    again = records.order_columns()
+    assert again is not cols
+    assert [again.customer_keys[c] for c in again.customer_code] == ["C-1", "C-1", ""]
+    # An order list replaced or grown is read again too.
+    records.orders = records.orders[:1]
+    assert records.order_columns().day.size == 1
+    records.orders.append(records.orders[0])
+    assert records.order_columns().day.size == 2

@@ -249,7 +249,7 @@ def test_segment_template_drafts_its_members() -> None:
     templates = [
         ["Veg news", "email", "Hello {{ first_name }}", "New veg dishes for you, {{ first_name }}.", None]
     ]
-    segs = SegmentsResult(
+    segs = SegmentsResult.from_memberships(
         [SegmentDef("Veggie fans", template="Veg news", source_row=2)],
         {"C-1": [Membership("Veggie fans", "preferences include vegetarian")]},
     )
@@ -266,7 +266,7 @@ def test_segment_template_drafts_its_members() -> None:
 
 
 def test_segment_naming_a_missing_template_is_a_finding_on_the_segments_cell() -> None:
-    segs = SegmentsResult(
+    segs = SegmentsResult.from_memberships(
         [SegmentDef("Veggie fans", template="Veg nws", source_row=3)],
         {"C-1": [Membership("Veggie fans", "likes veg")]},
     )
@@ -376,7 +376,7 @@ def test_offer_of_a_product_already_bought_is_left_out() -> None:
         ["Autumn", "email", "Boots!", "Try our {{ offer }}, {{ first_name }}.", "Boots"],
         ["Win back", "email", "Back?", "Hi {{ first_name }}, we miss you.", None],
     ]
-    segs = SegmentsResult(
+    segs = SegmentsResult.from_memberships(
         [SegmentDef("All", template="Autumn")],
         {"C-1": [Membership("All", "x")], "C-2": [Membership("All", "x")]},
     )

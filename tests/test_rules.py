@@ -459,3 +459,41 @@ def test_compiled_rules_give_the_reference_positions() -> None:
             problems.append(caught.value.error)
         assert problems[0] == problems[1]
         assert problems[0].position == position, (rule, problems[0])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "C1", "C2", "C3"]),
+            st.one_of(st.none(), st.integers(1, 3)),
+            st.one_of(st.none(), st.sampled_from([0.0, 1.0, 2.5, 5.0, 10.0])),
+        ),
+        max_size=30,
+    ),
+    st.randoms(use_true_random=False),
+)
+@settings(max_examples=200, deadline=None)
+def test_satisfaction_by_customer_is_the_latest_and_the_average(rows: list[Any], rng: Any) -> None:
+    """The whole-column version gives, for every customer with a score, the score of
+    their latest interaction (by date, a blank date earliest, then the one further
+    down the sheet) and the plain average, as a one-customer-at-a-time reading does."""
+    from sheet_crm.model import Interaction
+    from sheet_crm.rules import satisfaction_by_customer
+
+    numbers = list(range(2, len(rows) + 2))
+    rng.shuffle(numbers)  # sheet rows in any order
+    items = [
+        Interaction(row=r, customer_id=key, date=None if d is None else date(2025, 1, d), satisfaction=s)
+        for r, (key, d, s) in zip(numbers, rows, strict=True)
+    ]
+    expected = {}
+    for key in {i.customer_id for i in items if i.customer_id}:
+        scored = [i for i in items if i.customer_id == key and i.satisfaction is not None]
+        if scored:
+            latest = max(scored, key=lambda i: (i.date or date.min, i.row))
+            expected[key] = (latest.satisfaction, sum(i.satisfaction for i in scored) / len(scored))
+    got = satisfaction_by_customer(items)
+    assert got.keys() == expected.keys()
+    for key, (latest, average) in expected.items():
+        assert got[key][0] == latest
+        assert got[key][1] == pytest.approx(average)

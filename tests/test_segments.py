@@ -512,8 +512,9 @@ def test_builtin_pre_checks_never_leave_out_a_member() -> None:
         if rng.random() < 0.5:
             satisfaction[key] = (float(rng.randint(0, 10)), 5.0)
     settings = Settings()
-    cols = Columns(customers, values, satisfaction, TODAY, settings)
+    latest = [satisfaction.get(c.key, (None, None))[0] for c in customers]
     for scale in (5, 10):
+        cols = Columns(customers, values, latest, scale, TODAY, settings)
         for builtin in BUILTINS:
             facts = [
                 Facts(c, v, TODAY, settings, satisfaction.get(c.key, (None, None))[0], scale)

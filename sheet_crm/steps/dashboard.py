@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from ..workbook import Cell, ChartSpec, ToolTab
 from . import Context, StepOutput
 from .segments import AT_RISK_RFM, SegmentsResult
@@ -120,16 +122,23 @@ def _tier_block(values: Sequence[CustomerValue]) -> dict[str, tuple[int, float]]
     return {t: (n, _money(r)) for t, (n, r) in block.items()}
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
 def _month_block(ctx: Context) -> list[tuple[str, float]]:
+    """Revenue in each of the last ``MONTHS`` calendar months: orders with a date up to
+    today and a readable amount, refunds subtracted (summed over the order columns)."""
     labels = month_labels(ctx.today)
-    totals = dict.fromkeys(labels, 0.0)
-    for o in ctx.records.orders:
-        if o.date is None or o.amount is None or o.date > ctx.today or "amount" in o.invalid:
-            continue
-        label = f"{o.date.year:04d}-{o.date.month:02d}"
-        if label in totals:
-            totals[label] += o.amount
-    return [(label, _money(totals[label])) for label in labels]
+    cols = ctx.records.order_columns()
+    day, amount = cols.day, cols.amount
+    counted = (day >= 0) & (day <= ctx.today.toordinal()) & ~np.isnan(amount) & ~cols.amount_invalid
+    # Months since January 1970, for each counted order and for the first label.
+    month = (day[counted] - _EPOCH).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    first_year, first_month = (int(part) for part in labels[0].split("-"))
+    offset = month - ((first_year - 1970) * 12 + first_month - 1)
+    shown = (offset >= 0) & (offset < len(labels))
+    totals = np.bincount(offset[shown], weights=amount[counted][shown], minlength=len(labels))
+    return [(label, _money(float(total))) for label, total in zip(labels, totals.tolist(), strict=True)]
 
 
 def run(ctx: Context) -> StepOutput:

@@ -24,11 +24,13 @@ The owner steers segments from the optional ``Segments`` tab::
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -36,12 +38,12 @@ import numpy as np
 from ..config import Settings
 from ..findings import Severity
 from ..gcpause import paused_gc
-from ..model import Customer, Interaction
+from ..model import Customer, Interaction, day_numbers, distinct_codes
 from ..normalize import parse_bool, text
 from ..rules import RuleColumns, RuleContext, RuleError, RuleProblem
 from ..workbook import Row, Table, ToolTab, header_key
 from . import Context, StepOutput
-from .tiers import CustomerValue, TiersResult
+from .tiers import CustomerValue, TiersResult, taker
 
 
 @dataclass
@@ -62,30 +64,72 @@ class Membership:
     reason: str
 
 
+Hits = list[tuple[int, str]]  # (customer index, reason), customers in sheet order
+
+
 @dataclass
 class SegmentsResult:
+    """The segments and their members. ``members`` is the primary record: each active
+    segment's hits in segment order, a hit naming the customer by index into ``keys``
+    (``Customer.key``) and ``names`` (display names). ``memberships``, the same by
+    customer, is built on first use."""
+
     segments: list[SegmentDef]
-    memberships: dict[str, list[Membership]] = field(default_factory=dict)  # Customer.key -> ...
-    names: dict[str, str] = field(default_factory=dict)  # Customer.key -> display name
+    members: list[tuple[str, Hits]] = field(default_factory=list)  # (segment name, hits)
+    keys: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # plain-words notes on customers left out
+    _memberships: dict[str, list[Membership]] | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def from_memberships(
+        cls, segments: list[SegmentDef], memberships: dict[str, list[Membership]]
+    ) -> SegmentsResult:
+        """A result given by customer (Customer.key -> memberships), as a caller that
+        did not run the step has it."""
+        keys = list(memberships)
+        by_segment: dict[str, Hits] = {}
+        for i, key in enumerate(keys):
+            for m in memberships[key]:
+                by_segment.setdefault(m.segment, []).append((i, m.reason))
+        return cls(segments, list(by_segment.items()), keys, [""] * len(keys))
+
+    @property
+    def memberships(self) -> dict[str, list[Membership]]:
+        """Customer.key -> that customer's memberships in segment order; customers in
+        sheet order, only those in at least one segment."""
+        if self._memberships is None:
+            found: list[list[Membership]] = [[] for _ in self.keys]
+            for segment, hits in self.members:
+                for i, reason in hits:
+                    found[i].append(Membership(segment, reason))
+            out: dict[str, list[Membership]] = {}
+            for key, items in zip(self.keys, found, strict=True):
+                if items:
+                    out.setdefault(key, []).extend(items)  # a repeated Customer ID: one entry
+            self._memberships = out
+        return self._memberships
 
     def members_of(self, segment: str) -> list[dict[str, str]]:
         """The members of one segment (matched case-insensitively), with reasons."""
         wanted = segment.casefold()
-        out = []
-        for key, items in self.memberships.items():
-            for m in items:
-                if m.segment.casefold() == wanted:
-                    out.append({"customer_id": key, "name": self.names.get(key, ""), "reason": m.reason})
-        return out
+        return [
+            {"customer_id": self.keys[i], "name": self.names[i], "reason": reason}
+            for name, hits in self.members
+            if name.casefold() == wanted
+            for i, reason in hits
+        ]
 
     def sizes(self) -> dict[str, int]:
         """Members per active segment, in segment order (empty segments included)."""
         counts = {s.name: 0 for s in self.segments if s.active}
-        for items in self.memberships.values():
-            for m in items:
-                counts[m.segment] = counts.get(m.segment, 0) + 1
+        for name, hits in self.members:
+            counts[name] = counts.get(name, 0) + len(hits)
         return counts
+
+    def in_any(self) -> int:
+        """How many customers are in at least one segment."""
+        return len({i for _name, hits in self.members for i, _reason in hits})
 
     def segment(self, name: str) -> SegmentDef | None:
         wanted = name.casefold()
@@ -99,7 +143,7 @@ MEMBERS_HEADERS = ["Segment", "Customer ID", "Name", "Tier", "Reason", "Template
 # ---------------------------------------------------------------- built-in segments
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     """What the built-in tests look at for one customer."""
 
@@ -114,17 +158,24 @@ class Facts:
 Test = Callable[[Facts], str | None]  # the reason, or None when not a member
 
 
+def _floats(values: Iterable[float | None]) -> np.ndarray:
+    """The values as a float array, NaN for None."""
+    return np.array(list(values), dtype=np.float64)
+
+
 class Columns:
     """What the built-ins' quick pre-checks read, one entry per customer being
-    segmented (same order), gathered once per run. A pre-check only narrows the
-    customers down: the built-in's ``test`` still decides, and writes the reason, for
-    each customer the pre-check lets through."""
+    segmented (same order): the figures every pre-check needs are read once per run
+    into arrays (``attrgetter`` through ``map`` runs in C), the rest on first use. A
+    pre-check only narrows the customers down: the built-in's ``test`` still decides,
+    and writes the reason, for each customer the pre-check lets through."""
 
     def __init__(
         self,
         customers: list[Customer],
         values: list[CustomerValue],
-        satisfaction: dict[str, tuple[float | None, float | None]],
+        satisfaction: list[float | None],
+        scale: int,
         today: date,
         settings: Settings,
     ) -> None:
@@ -132,32 +183,39 @@ class Columns:
         self.values = values
         self.today = today
         self.settings = settings
-        self.satisfaction = satisfaction
+        self.scale = scale
         self.n = len(customers)
-        self.keys = [c.key for c in customers]
-        self.orders = np.fromiter((v.orders for v in values), np.int64, self.n)
-        self._channels: dict[str, list[int]] | None = None
+        self.orders = np.fromiter(map(attrgetter("orders"), values), np.int64, self.n)
+        self.days_since = _floats(map(attrgetter("days_since_last_order"), values))
+        self.usual_gap = _floats(map(attrgetter("usual_gap_days"), values))
+        self.satisfaction = _floats(satisfaction)  # latest score, NaN for none
+        self._coded: dict[tuple[str, bool], tuple[np.ndarray, list[Any]]] = {}
 
-    def by_channel(self, channel: str) -> list[int]:
-        """Customers whose preferred channel is ``channel`` (one pass for all channels)."""
-        if self._channels is None:
-            groups: dict[str, list[int]] = {}
-            for i, c in enumerate(self.customers):
-                groups.setdefault(c.preferred_channel, []).append(i)
-            self._channels = groups
-        return self._channels.get(channel, [])
+    def where_value(self, name: str, keep: Callable[[Any], bool]) -> np.ndarray:
+        """A true entry where ``keep`` holds for the customer's figure ``name``; ``keep``
+        is asked once per distinct value (tiers and RFM names repeat)."""
+        return self._where(name, self.values, keep)
 
-    def where(self, flags: Iterable[Any]) -> np.ndarray:
-        """Indices where ``flags`` (one per customer) is true."""
-        return np.flatnonzero(np.fromiter(flags, bool, self.n))
+    def where_customer(self, name: str, keep: Callable[[Any], bool]) -> np.ndarray:
+        """Like ``where_value``, for a field of the customer's row."""
+        return self._where(name, self.customers, keep)
 
-    def days_ago(self, when: Iterable[date | None]) -> np.ndarray:
+    def _where(self, name: str, items: list[Any], keep: Callable[[Any], bool]) -> np.ndarray:
+        which = (name, items is self.values)
+        coded = self._coded.get(which)
+        if coded is None:  # each column is read once, however many pre-checks use it
+            coded = self._coded[which] = distinct_codes(list(map(attrgetter(name), items)))
+        codes, distinct = coded
+        return np.fromiter(map(keep, distinct), bool, len(distinct))[codes] if self.n else np.zeros(0, bool)
+
+    def days_ago(self, when: list[date | None]) -> np.ndarray:
         """Days from each date to today (NaN where there is no date)."""
-        today = self.today.toordinal()
-        return np.fromiter((np.nan if d is None else today - d.toordinal() for d in when), float, self.n)
+        days = day_numbers(when).astype(np.float64)
+        days[days < 0] = np.nan
+        return self.today.toordinal() - days
 
 
-Candidates = Callable[[Columns], Iterable[int]]
+Candidates = Callable[[Columns], np.ndarray]  # indices of the customers let through
 
 
 @dataclass(frozen=True)
@@ -168,6 +226,13 @@ class Builtin:
     test: Test
     # A quick pre-check over all customers at once: a superset of the members (None: everyone).
     candidates: Candidates | None = None
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(when: date) -> str:
+    """``05 Mar 2025``. Remembered: a few thousand distinct dates fill a reason column
+    of hundreds of thousands, and ``strftime`` is the slow part of a reason."""
+    return f"{when:%d %b %Y}"
 
 
 def _days(n: int) -> str:
@@ -184,11 +249,11 @@ def _new_customer(f: Facts) -> str | None:
     if first is not None:
         age = (f.today - first).days
         if 0 <= age <= limit:
-            return f"first order {_days(age)} ago ({first:%d %b %Y}); new for {limit} days"
+            return f"first order {_days(age)} ago ({_day(first)}); new for {limit} days"
         return None
     since = f.customer.customer_since
     if since is not None and 0 <= (f.today - since).days <= limit:
-        return f"customer since {since:%d %b %Y} ({_days((f.today - since).days)} ago), no orders yet"
+        return f"customer since {_day(since)} ({_days((f.today - since).days)} ago), no orders yet"
     return None
 
 
@@ -196,7 +261,7 @@ def _one_time(f: Facts) -> str | None:
     if f.value.orders != 1:
         return None
     when = f.value.last_order
-    ago = f" on {when:%d %b %Y} ({_days(f.value.days_since_last_order or 0)} ago)" if when else ""
+    ago = f" on {_day(when)} ({_days(f.value.days_since_last_order or 0)} ago)" if when else ""
     return f"exactly one order{ago}"
 
 
@@ -241,9 +306,12 @@ def _lapsed_vip(f: Facts) -> str | None:
 AT_RISK_RFM = ("at risk", "can't lose them", "cant lose them")
 
 
+def _is_at_risk(rfm_segment: str) -> bool:
+    return rfm_segment.replace("\u2019", "'").casefold().strip() in AT_RISK_RFM
+
+
 def _at_risk(f: Facts) -> str | None:
-    seg = f.value.rfm_segment.replace("\u2019", "'").casefold().strip()
-    if seg not in AT_RISK_RFM:
+    if not _is_at_risk(f.value.rfm_segment):
         return None
     v = f.value
     scores = f" (R{v.r_score} F{v.f_score} M{v.m_score})" if v.r_score is not None else ""
@@ -262,12 +330,12 @@ def _advocate(f: Facts) -> str | None:
 # Promoter / detractor bands per satisfaction scale: (promoter at or above, detractor at or below).
 # On 0-10 the usual NPS bands (9-10, 0-6); on 1-5 a 4 or 5 is a promoter and the
 # detractor limit is Settings' low satisfaction; on 0-100 the 0-10 bands times ten.
-def _bands(f: Facts) -> tuple[float, float]:
-    if f.scale == 10:
+def _bands(scale: int, settings: Settings) -> tuple[float, float]:
+    if scale == 10:
         return 9, 6
-    if f.scale == 100:
+    if scale == 100:
         return 90, 60
-    return 4, f.settings.low_satisfaction
+    return 4, settings.low_satisfaction
 
 
 def _score(f: Facts) -> str:
@@ -277,15 +345,17 @@ def _score(f: Facts) -> str:
 
 
 def _promoter(f: Facts) -> str | None:
-    if f.satisfaction is None or f.satisfaction < _bands(f)[0]:
+    top = _bands(f.scale, f.settings)[0]
+    if f.satisfaction is None or f.satisfaction < top:
         return None
-    return f"{_score(f)} (promoters score {_bands(f)[0]:g} or more)"
+    return f"{_score(f)} (promoters score {top:g} or more)"
 
 
 def _detractor(f: Facts) -> str | None:
-    if f.satisfaction is None or f.satisfaction > _bands(f)[1]:
+    low = _bands(f.scale, f.settings)[1]
+    if f.satisfaction is None or f.satisfaction > low:
         return None
-    return f"{_score(f)} (detractors score {_bands(f)[1]:g} or less)"
+    return f"{_score(f)} (detractors score {low:g} or less)"
 
 
 def _birthday(f: Facts) -> str | None:
@@ -324,8 +394,8 @@ def _prefers(channel: str, word: str) -> Test:
 
 def _new_candidates(cols: Columns) -> np.ndarray:
     limit = cols.settings.new_customer_days
-    first = cols.days_ago(v.first_order for v in cols.values)
-    since = cols.days_ago(c.customer_since for c in cols.customers)
+    first = cols.days_ago(list(map(attrgetter("first_order"), cols.values)))
+    since = cols.days_ago(list(map(attrgetter("customer_since"), cols.customers)))
     with np.errstate(invalid="ignore"):
         by_order = (first >= 0) & (first <= limit)
         by_join = np.isnan(first) & (since >= 0) & (since <= limit)
@@ -342,53 +412,56 @@ def _orders_at_least(low: int, high: int | None = None) -> Candidates:
     return candidates
 
 
+def _regular_candidates(cols: Columns) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(
+            (cols.orders >= 3) & (cols.days_since <= np.maximum(2 * cols.usual_gap, 1))
+        )  # NaN (no gap, no order) compares false
+
+
 def _lapsed_candidates(cols: Columns) -> np.ndarray:
-    return cols.where(
-        v.tier in ("Platinum", "Gold") and v.days_since_last_order is not None for v in cols.values
-    )
+    top = cols.where_value("tier", lambda tier: tier in ("Platinum", "Gold"))
+    days, gap = cols.days_since, cols.usual_gap
+    with np.errstate(invalid="ignore"):
+        by_gap = (gap > 0) & (days > np.maximum(LAPSED_GAP_FACTOR * gap, LAPSED_MIN_DAYS))
+        by_days = ~(gap > 0) & (days > cols.settings.win_back_days)
+    return np.flatnonzero(top & (by_gap | by_days))
 
 
 def _at_risk_candidates(cols: Columns) -> np.ndarray:
-    folded: dict[str, bool] = {}  # a handful of distinct RFM names
-
-    def at_risk(name: str) -> bool:
-        if name not in folded:
-            folded[name] = name.replace("\u2019", "'").casefold().strip() in AT_RISK_RFM
-        return folded[name]
-
-    return cols.where(at_risk(v.rfm_segment) for v in cols.values)
+    return np.flatnonzero(cols.where_value("rfm_segment", _is_at_risk))
 
 
 def _advocate_candidates(cols: Columns) -> np.ndarray:
-    return cols.where(bool(v.advocate) for v in cols.values)
+    return np.flatnonzero(cols.where_value("advocate", bool))
 
 
-def _scored_candidates(cols: Columns) -> np.ndarray:
-    scored = cols.satisfaction
-    return [i for i, key in enumerate(cols.keys) if key in scored]
+def _promoter_candidates(cols: Columns) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(cols.satisfaction >= _bands(cols.scale, cols.settings)[0])
+
+
+def _detractor_candidates(cols: Columns) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(cols.satisfaction <= _bands(cols.scale, cols.settings)[1])
 
 
 def _birthday_candidates(cols: Columns) -> np.ndarray:
     month = cols.today.month
-    return cols.where(c.birthday is not None and c.birthday.month == month for c in cols.customers)
+    birthdays = map(attrgetter("birthday"), cols.customers)
+    return np.flatnonzero(np.fromiter((b is not None and b.month == month for b in birthdays), bool, cols.n))
 
 
 def _decision_candidates(cols: Columns) -> np.ndarray:
-    seen: dict[str, bool] = {}  # job titles and roles repeat: search each distinct one once
-
     def decides(value: str) -> bool:
-        if not value:
-            return False
-        if value not in seen:
-            seen[value] = DECISION_WORDS.search(value) is not None
-        return seen[value]
+        return bool(value) and DECISION_WORDS.search(value) is not None
 
-    return cols.where(decides(c.role) or decides(c.job_title) for c in cols.customers)
+    return np.flatnonzero(cols.where_customer("role", decides) | cols.where_customer("job_title", decides))
 
 
 def _channel_is(channel: str) -> Candidates:
-    def candidates(cols: Columns) -> list[int]:
-        return cols.by_channel(channel)
+    def candidates(cols: Columns) -> np.ndarray:
+        return np.flatnonzero(cols.where_customer("preferred_channel", channel.__eq__))
 
     return candidates
 
@@ -409,7 +482,7 @@ BUILTINS: tuple[Builtin, ...] = (
         "Regulars",
         "Three or more orders, and the last one within twice their usual gap.",
         _regular,
-        _orders_at_least(3),
+        _regular_candidates,
     ),
     Builtin(
         "lapsed_vips",
@@ -428,14 +501,14 @@ BUILTINS: tuple[Builtin, ...] = (
         "Promoters",
         "Latest satisfaction score at the top of the scale.",
         _promoter,
-        _scored_candidates,
+        _promoter_candidates,
     ),
     Builtin(
         "detractors",
         "Detractors",
         "Latest satisfaction score at the bottom of the scale.",
         _detractor,
-        _scored_candidates,
+        _detractor_candidates,
     ),
     Builtin(
         "birthday_this_month",
@@ -644,7 +717,7 @@ def _shown(value: Any) -> str:
         items = ", ".join(str(v) for v in value[:5])
         return (items + (", ..." if len(value) > 5 else "")) or "none"
     if isinstance(value, date):
-        return f"{value:%d %b %Y}"
+        return _day(value)
     return str(value)
 
 
@@ -699,63 +772,41 @@ def _run(ctx: Context) -> StepOutput:
         skipped.append("no tier figures were available, so segments based on orders are empty")
 
     scale = satisfaction_scale(ctx.records.interactions)
-    result = SegmentsResult([p.definition for p in planned], skipped=skipped)
     active = [p for p in planned if p.definition.active and (p.builtin is not None or p.rule is not None)]
-    hits, failures = _members(ctx, customers, values, rules, scale, active)
-    # Each customer's memberships in segment order, customers in sheet order.
-    found: list[list[Membership]] = [[] for _ in customers]
-    for p, members in zip(active, hits, strict=True):
-        name = p.definition.name
-        for i, reason in members:
-            found[i].append(Membership(name, reason))
-    keys = [c.key for c in customers]
-    shown_names: list[str] = [""] * len(customers)
-    for i, (c, items) in enumerate(zip(customers, found, strict=True)):
-        if items:
-            result.memberships[keys[i]] = items
-            result.names[keys[i]] = shown_names[i] = c.display_name
-
+    keys = list(map(attrgetter("key"), customers))
+    vals = _values_of(customers, keys, values)
+    hits, failures = _members(ctx, customers, keys, vals, rules, scale, active)
+    result = SegmentsResult(
+        [p.definition for p in planned],
+        members=[(p.definition.name, found) for p, found in zip(active, hits, strict=True)],
+        keys=keys,
+        names=list(map(attrgetter("display_name"), customers)),
+        skipped=skipped,
+    )
     _report_failures(ctx, planned, failures)
     sizes = result.sizes()
-    order = {p.definition.name: i for i, p in enumerate(planned)}
-    templates = {p.definition.name: p.definition.template for p in planned}
-    active_names = [p.definition.name for p in active]
-    if len(set(keys)) == len(keys) and len(set(active_names)) == len(active_names):
-        # Unique customers and segment names (the usual case): the rows are each
-        # active segment's members in turn (``active`` is in segment order), in sheet
-        # order, which is what the general path below gives, built without sorting.
-        tier_of = [(values[k].tier if k in values else "") or None for k in keys]
-        rows: list[list[Any]] = [
-            [name, keys[i], shown_names[i], tier_of[i], reason, template]
-            for name, members in zip(active_names, hits, strict=True)
-            for template in [templates.get(name) or None]
-            for i, reason in members
-        ]
-    else:
-        rows = []
-        for key, items in result.memberships.items():
-            for m in items:
-                tier = values[key].tier if key in values else ""
-                rows.append(
-                    [
-                        m.segment,
-                        key,
-                        result.names.get(key, ""),
-                        tier or None,
-                        m.reason,
-                        templates.get(m.segment) or None,
-                    ]
-                )
-        position = {c.key: i for i, c in enumerate(customers)}
-        if len(position) == len(customers):
-            # Customer keys are unique, so the memberships are already in sheet order:
-            # grouping by segment (stable) is the same as sorting by (segment, customer).
-            buckets: dict[int, list[list[Any]]] = {}
-            for r in rows:
-                buckets.setdefault(order.get(r[0], 0), []).append(r)
-            rows = [r for k in sorted(buckets) for r in buckets[k]]
-        else:
-            rows.sort(key=lambda r: (order.get(r[0], 0), position.get(r[1], 0)))
+    # The rows: each active segment's members in turn (``active`` is in segment
+    # order), customers in sheet order within a segment.
+    tier_of = [t or None for t in map(attrgetter("tier"), vals)]
+    rows: list[list[Any]] = []
+    for p, found in zip(active, hits, strict=True):
+        if not found:
+            continue
+        at, reasons = zip(*found, strict=True)
+        pick = taker(at)
+        rows.extend(
+            map(
+                list,
+                zip(
+                    itertools.repeat(p.definition.name),
+                    pick(keys),
+                    pick(result.names),
+                    pick(tier_of),
+                    reasons,
+                    itertools.repeat(p.definition.template or None),
+                ),
+            )
+        )
     tab = ToolTab(
         MEMBERS_TAB,
         list(MEMBERS_HEADERS),
@@ -766,7 +817,7 @@ def _run(ctx: Context) -> StepOutput:
     )
     switched_off = [p.definition.name for p in planned if p.builtin is not None and not p.definition.active]
     own = [p for p in planned if p.builtin is None]
-    in_any = len(result.memberships)
+    in_any = result.in_any()
     summary = [
         f"Segments: {len(sizes)} active ({sum(p.builtin is not None for p in planned) - len(switched_off)} "
         f"built-in, {sum(p.definition.active for p in own)} of yours); {in_any:,} of {len(customers):,} "
@@ -790,13 +841,18 @@ def _run(ctx: Context) -> StepOutput:
     )
 
 
-Hits = list[tuple[int, str]]  # (customer index, reason)
+def _values_of(
+    customers: list[Customer], keys: list[str], values: dict[str, CustomerValue]
+) -> list[CustomerValue]:
+    """Each customer's tier figures (blank ones for a customer the tiers step has none for)."""
+    return [values.get(k) or CustomerValue(k, c.display_name) for c, k in zip(customers, keys, strict=True)]
 
 
 def _members(
     ctx: Context,
     customers: list[Customer],
-    values: dict[str, CustomerValue],
+    keys: list[str],
+    vals: list[CustomerValue],
     rules: RuleContext,
     scale: int,
     active: list[_Planned],
@@ -805,23 +861,16 @@ def _members(
     the owner rules that failed while running (segment -> count, first problem, customer).
 
     Built-ins run segment by segment over the customers their pre-check lets through;
-    owner rules run customer by customer, so the names a customer's rules share are
-    worked out once."""
-    vals = [values.get(c.key) or CustomerValue(c.key, c.display_name) for c in customers]
-    satisfaction = rules.satisfaction_by_customer
-    cols = Columns(customers, vals, satisfaction, ctx.today, ctx.settings)
-    facts: dict[int, Facts] = {}
+    owner rules run column by column where they can, else customer by customer, so
+    the names a customer's rules share are worked out once."""
+    scores = rules.satisfaction_by_customer
+    none = (None, None)
+    latest = [scores.get(k, none)[0] for k in keys]
+    cols = Columns(customers, vals, latest, scale, ctx.today, ctx.settings)
     hits: list[Hits] = [[] for _ in active]
-
-    keys = cols.keys
-
-    def facts_for(i: int) -> Facts:
-        f = facts.get(i)
-        if f is None:
-            c = customers[i]
-            latest = satisfaction.get(keys[i], (None, None))[0]
-            f = facts[i] = Facts(c, vals[i], ctx.today, ctx.settings, latest, scale)
-        return f
+    if any(p.builtin is not None for p in active):
+        today, settings = itertools.repeat(ctx.today), itertools.repeat(ctx.settings)
+        facts = list(map(Facts, customers, vals, today, settings, latest, itertools.repeat(scale)))
 
     owner: list[tuple[_Planned, Hits]] = []
     for p, found in zip(active, hits, strict=True):
@@ -830,8 +879,8 @@ def _members(
             continue
         test = p.builtin.test
         pick = p.builtin.candidates
-        for i in range(len(customers)) if pick is None else [int(i) for i in pick(cols)]:
-            reason = test(facts_for(i))
+        for i in range(len(customers)) if pick is None else pick(cols).tolist():
+            reason = test(facts[i])
             if reason:
                 found.append((i, reason))
 
@@ -841,7 +890,7 @@ def _members(
     # gives the same answers and reports the failure with its position.
     slow: list[tuple[_Planned, Hits]] = []
     if owner:
-        table = RuleColumns(rules, customers)
+        table = RuleColumns(rules, customers, known={"satisfaction": latest})
         for p, found in owner:
             matched = table.evaluate(p.rule)
             if matched is None:

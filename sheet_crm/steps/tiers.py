@@ -61,7 +61,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -401,27 +400,20 @@ class _Orders:
 def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[str]]:
     """The usable orders as arrays, and plain-words notes on those left out.
 
-    The orders are read column by column and converted by numpy, so a million
-    orders cost only a few list comprehensions of Python work."""
+    The orders come as columns (``Records.order_columns``, read once per run and
+    shared with the segment rules and the Dashboard), so a million orders cost only
+    array operations here."""
     orders = ctx.records.orders
-    n = len(orders)
+    cols = ctx.records.order_columns()
     today_ord = ctx.today.toordinal()
-    # One pass per column with attrgetter (runs in C): far cheaper than zip(*rows).
-    ids = list(map(attrgetter("customer_id"), orders))
-    dates = list(map(attrgetter("date"), orders))
-    amounts = list(map(attrgetter("amount"), orders))
-    invalids = list(map(attrgetter("invalid"), orders))
-    products = list(map(attrgetter("product"), orders))
-    cust = np.fromiter(map(index.get, ids, itertools.repeat(-1)), dtype=np.int64, count=n)
-    day = _ordinals(dates)
-    amount = np.array(amounts, dtype=np.float64) if n else np.zeros(0)  # a blank amount (None) -> nan
-    unreadable = (day < 0) | np.isnan(amount)
-    amount = np.nan_to_num(amount, nan=0.0)
-    flagged = np.flatnonzero(np.fromiter(map(bool, invalids), dtype=bool, count=n)).tolist()
-    for i in flagged:
-        bad = invalids[i]
-        if "date" in bad or "amount" in bad:
-            unreadable[i] = True
+    # Customers are numbered once per distinct customer key, not once per order.
+    position = np.fromiter(
+        map(index.get, cols.customer_keys, itertools.repeat(-1)), np.int64, len(cols.customer_keys)
+    )
+    cust = position[cols.customer_code] if len(orders) else np.zeros(0, np.int64)
+    day = cols.day
+    unreadable = (day < 0) | np.isnan(cols.amount) | cols.date_invalid | cols.amount_invalid
+    amount = np.nan_to_num(cols.amount, nan=0.0)
     future = ~unreadable & (day > today_ord)
     unmatched = ~unreadable & ~future & (cust < 0)
     keep = ~(unreadable | future | unmatched)
@@ -460,13 +452,15 @@ def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[
             f"add the customer to count them."
         )
 
-    # Distinct products per customer, via integer codes (dict.fromkeys and map run in C).
-    codes = {p: i for i, p in enumerate(dict.fromkeys(products))}
-    code = np.fromiter(map(codes.__getitem__, products), dtype=np.int64, count=n)
-    names = sorted(codes)
-    alpha_rank = np.empty(len(codes), dtype=np.int64)
-    alpha_rank[[codes[name] for name in names]] = np.arange(len(names))
-    has_product = keep & (code != codes.get("", -1))
+    # Distinct products per customer, via the products' numbers in alphabetical order.
+    names = sorted(cols.product_names)
+    number = {name: i for i, name in enumerate(cols.product_names)}
+    alpha_rank = np.empty(len(names), dtype=np.int64)
+    alpha_rank[[number[name] for name in names]] = np.arange(len(names))
+    code = cols.product_code
+    has_product = keep.copy()
+    if "" in number:
+        has_product &= code != number[""]
     width = max(len(names), 1)
     pairs = _distinct(cust[has_product] * width + alpha_rank[code[has_product]])
     arrays = _Orders(
@@ -490,45 +484,42 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
-def _ordinals(dates: list[date | None]) -> np.ndarray:
-    """Day numbers of the dates, -1 for a missing one. The all-present case runs
-    ``date.toordinal`` through ``map`` (C speed); ``datetime64`` conversion of date
-    objects is 30x slower."""
-    try:
-        return np.fromiter(map(date.toordinal, dates), dtype=np.int64, count=len(dates))  # type: ignore[arg-type]
-    except TypeError:  # a None among them
-        return np.fromiter(
-            (-1 if d is None else d.toordinal() for d in dates), dtype=np.int64, count=len(dates)
-        )
-
-
 def _rows(rows: list[int], limit: int = 8) -> str:
     shown = ", ".join(str(r) for r in rows[:limit])
     return shown + (f" and {len(rows) - limit:,} more" if len(rows) > limit else "")
 
 
-def _median_gaps(cust: np.ndarray, day: np.ndarray, n: int) -> np.ndarray:
-    """Median days between a customer's distinct order days (nan with fewer than two)."""
-    out = np.full(n, np.nan)
-    if cust.size < 2:
-        return out
+def _order_days(cust: np.ndarray, day: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's first and last order day (-1 with no order) and the median days
+    between their distinct order days (nan with fewer than two), from one sort of the
+    distinct (customer, day) pairs."""
+    first = np.full(n, -1, dtype=np.int64)
+    last = np.full(n, -1, dtype=np.int64)
+    gaps = np.full(n, np.nan)
+    if cust.size == 0:
+        return first, last, gaps
     span = int(day.max()) + 1
     pairs = _distinct(cust * span + day)  # (customer, day), sorted
     c, d = pairs // span, pairs % span
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], c.size] - 1
+    first[c[starts]] = d[starts]
+    last[c[ends]] = d[ends]
     same = c[1:] == c[:-1]
     gap_c = c[1:][same]
-    gap = (d[1:] - d[:-1])[same].astype(np.float64)
+    gap = (d[1:] - d[:-1])[same]
     if gap.size == 0:
-        return out
-    order = np.lexsort((gap, gap_c))
-    gap_c, gap = gap_c[order], gap[order]
+        return first, last, gaps
+    # Sort by customer, then gap: one sort of the combined key (gaps are below ``span``).
+    ordered = np.sort(gap_c * span + gap)
+    gap_c, gap = ordered // span, (ordered % span).astype(np.float64)
     counts = np.bincount(gap_c, minlength=n)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     has = counts > 0
     lo = starts[has] + (counts[has] - 1) // 2
     hi = starts[has] + counts[has] // 2
-    out[has] = (gap[lo] + gap[hi]) / 2
-    return out
+    gaps[has] = (gap[lo] + gap[hi]) / 2
+    return first, last, gaps
 
 
 def _distinct_customers(customers: list[Customer]) -> tuple[list[Customer], list[str]]:
@@ -616,12 +607,7 @@ def _run(ctx: Context) -> StepOutput:
     revenue = np.bincount(cust, weights=amount, minlength=n) if n else np.zeros(0)
     refunds = -np.bincount(cust[~purchase], weights=amount[~purchase], minlength=n) if n else np.zeros(0)
     n_orders = np.bincount(cust[purchase], minlength=n) if n else np.zeros(0, np.int64)
-    big = np.iinfo(np.int64).max
-    first = np.full(n, big, dtype=np.int64)
-    last = np.full(n, -1, dtype=np.int64)
-    np.minimum.at(first, cust[purchase], day[purchase])
-    np.maximum.at(last, cust[purchase], day[purchase])
-    gaps = _median_gaps(cust[purchase], day[purchase], n)
+    first, last, gaps = _order_days(cust[purchase], day[purchase], n)
     bought = n_orders > 0
     had_orders = bought | (np.bincount(cust, minlength=n) > 0 if n else bought)
 
@@ -676,7 +662,7 @@ def _run(ctx: Context) -> StepOutput:
     # Rows: customers with revenue by rank (ties by key), then the rest by key.
     in_ranking = set(par.order)
     row_order = par.order + sorted((i for i in range(n) if i not in in_ranking), key=keys.__getitem__)
-    take = _taker(row_order)
+    take = taker(row_order)
     cnt_o = take(n_orders.tolist())
     rev_o = take(np.round(revenue, 2).tolist())
     avg_o = take(
@@ -709,7 +695,7 @@ def _run(ctx: Context) -> StepOutput:
     names_o = [c.display_name for c in customers_o]
     pstart = np.searchsorted(orders.product_cust, np.arange(n + 1)).tolist()
     pnames = orders.product_names
-    bought_names = [pnames[j] for j in orders.product_code.tolist()]
+    bought_names = taker(orders.product_code.tolist())(pnames)
     products_o = take([bought_names[a:b] for a, b in itertools.pairwise(pstart)])
     referred_by_o = take([keys[j] if j >= 0 else "" for j in referrer.tolist()])
     reason_o = _customer_reasons(
@@ -931,7 +917,7 @@ def _fit_sample(customers: int) -> slice | np.ndarray:
 # ---------------------------------------------------------------- rows and reasons
 
 
-def _taker(order: list[int]) -> Any:
+def taker(order: Sequence[int]) -> Any:
     """A function that lists ``values[i]`` for each ``i`` in ``order`` (itemgetter runs in C)."""
     if len(order) > 1:
         getter = operator.itemgetter(*order)
