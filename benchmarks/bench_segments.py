@@ -62,7 +62,7 @@ def generated_records(n_customers: int, n_orders: int, n_interactions: int, seed
         a, b, c, d, e = (int(x) for x in pick[i])
         b2b = i % 5 == 0
         customers.append(
-            Customer.model_construct(
+            Customer(
                 row=i + 2,
                 invalid=set(),
                 extra={},
@@ -151,6 +151,7 @@ def cold_pipeline(records: Records) -> list[tuple[str, float, float, Any]]:
     records = Records(records.customers, records.orders, records.interactions, records.tables)
     tiers_step.rfm_segment.cache_clear()
     segments_step._day.cache_clear()
+    segments_step._score_reason.cache_clear()
     ctx = Context(
         Workbook({}), records, Settings(), TODAY, datetime(2026, 11, 22, 9), FindingList(), options={}
     )

@@ -39,7 +39,7 @@ def generated_records(n_customers: int, n_orders: int, seed: int = 1) -> Records
         company = companies[i % len(companies)] if i % 5 == 0 else ""
         ref = f"C{rng.integers(n_customers):06d}" if i % 10 == 3 else ""
         customers.append(
-            Customer.model_construct(
+            Customer(
                 row=i + 2,
                 invalid=set(),
                 extra={},

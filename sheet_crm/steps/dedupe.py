@@ -38,7 +38,7 @@ from ..findings import Location, Severity
 from ..matching import Entity, MatchResult, explain, find_duplicates, prepare
 from ..merge import MERGE_LOG, MergeOutcome, Merger, choose_survivor, merge_log_tab
 from ..merge import undo_plan as _undo_plan
-from ..model import Customer
+from ..model import CUSTOMER_FIELD_NAMES, Customer
 from ..normalize import text
 from ..workbook import Cell, Table, ToolTab, Workbook, WritePlan, header_key, is_blank
 from . import Context, StepOutput
@@ -206,7 +206,7 @@ def run(ctx: Context) -> StepOutput:
                 (getattr(c, fieldname) for c in others if getattr(c, fieldname, None) not in (None, "", [])),
                 None,
             )
-            if fieldname in Customer.model_fields and donor_value is not None:
+            if fieldname in CUSTOMER_FIELD_NAMES and donor_value is not None:
                 setattr(survivor, fieldname, donor_value)
 
     # 1-2. The owner's decisions.

@@ -65,7 +65,7 @@ from ..messages import (
     sms_length,
     value_or_missing,
 )
-from ..model import Customer, Interaction, Order
+from ..model import CUSTOMER_FIELD_NAMES, Customer, Interaction, Order
 from ..normalize import parse_channel, parse_date, split_list, text
 from ..workbook import Cell, Row, RowAppend, Table, ToolTab, header_key, is_blank
 from . import Context, StepOutput
@@ -888,7 +888,7 @@ def _kept_draft(did: str, prev: _Previous) -> Draft:
 
 
 # Customer fields templates see by name (internal ones left out).
-CUSTOMER_FIELDS = frozenset(Customer.model_fields) - {
+CUSTOMER_FIELDS = frozenset(CUSTOMER_FIELD_NAMES) - {
     "row",
     "invalid",
     "extra",
@@ -1130,7 +1130,7 @@ class _FieldFindings:
 
     def _known_fields(self, c: Customer) -> list[str]:
         return [
-            *Customer.model_fields,
+            *CUSTOMER_FIELD_NAMES,
             *c.extra,
             *_Values.TRIGGER_FIELDS,
             "last_order",

@@ -38,7 +38,7 @@ import numpy as np
 from ..config import Settings
 from ..findings import Severity
 from ..gcpause import paused_gc
-from ..model import Customer, Interaction, day_numbers, distinct_codes
+from ..model import Customer, Interaction, day_numbers
 from ..normalize import parse_bool, text
 from ..rules import RuleColumns, RuleContext, RuleError, RuleProblem
 from ..workbook import Row, Table, ToolTab, header_key
@@ -189,11 +189,11 @@ class Columns:
         self.days_since = _floats(map(attrgetter("days_since_last_order"), values))
         self.usual_gap = _floats(map(attrgetter("usual_gap_days"), values))
         self.satisfaction = _floats(satisfaction)  # latest score, NaN for none
-        self._coded: dict[tuple[str, bool], tuple[np.ndarray, list[Any]]] = {}
+        self._read: dict[tuple[str, bool], list[Any]] = {}
 
     def where_value(self, name: str, keep: Callable[[Any], bool]) -> np.ndarray:
         """A true entry where ``keep`` holds for the customer's figure ``name``; ``keep``
-        is asked once per distinct value (tiers and RFM names repeat)."""
+        is asked once per distinct value (tiers, RFM names and channels repeat)."""
         return self._where(name, self.values, keep)
 
     def where_customer(self, name: str, keep: Callable[[Any], bool]) -> np.ndarray:
@@ -202,11 +202,11 @@ class Columns:
 
     def _where(self, name: str, items: list[Any], keep: Callable[[Any], bool]) -> np.ndarray:
         which = (name, items is self.values)
-        coded = self._coded.get(which)
-        if coded is None:  # each column is read once, however many pre-checks use it
-            coded = self._coded[which] = distinct_codes(list(map(attrgetter(name), items)))
-        codes, distinct = coded
-        return np.fromiter(map(keep, distinct), bool, len(distinct))[codes] if self.n else np.zeros(0, bool)
+        column = self._read.get(which)
+        if column is None:  # each column is read once, however many pre-checks use it
+            column = self._read[which] = list(map(attrgetter(name), items))
+        flags = {value: bool(keep(value)) for value in set(column)}
+        return np.fromiter(map(flags.__getitem__, column), bool, self.n)
 
     def days_ago(self, when: list[date | None]) -> np.ndarray:
         """Days from each date to today (NaN where there is no date)."""
@@ -338,24 +338,25 @@ def _bands(scale: int, settings: Settings) -> tuple[float, float]:
     return 4, settings.low_satisfaction
 
 
-def _score(f: Facts) -> str:
-    s = f.satisfaction
-    shown = f"{s:g}" if s is not None else "?"
-    return f"latest satisfaction {shown} out of {f.scale}"
+@functools.lru_cache(maxsize=1024)
+def _score_reason(score: float, scale: int, who: str, limit: float, side: str) -> str:
+    """``latest satisfaction 9 out of 10 (promoters score 9 or more)``; a handful of
+    distinct scores make every promoter's and detractor's reason, so each is remembered."""
+    return f"latest satisfaction {score:g} out of {scale} ({who} score {limit:g} or {side})"
 
 
 def _promoter(f: Facts) -> str | None:
     top = _bands(f.scale, f.settings)[0]
     if f.satisfaction is None or f.satisfaction < top:
         return None
-    return f"{_score(f)} (promoters score {top:g} or more)"
+    return _score_reason(f.satisfaction, f.scale, "promoters", top, "more")
 
 
 def _detractor(f: Facts) -> str | None:
     low = _bands(f.scale, f.settings)[1]
     if f.satisfaction is None or f.satisfaction > low:
         return None
-    return f"{_score(f)} (detractors score {low:g} or less)"
+    return _score_reason(f.satisfaction, f.scale, "detractors", low, "less")
 
 
 def _birthday(f: Facts) -> str | None:
@@ -384,10 +385,10 @@ def _decision_maker(f: Facts) -> str | None:
 
 
 def _prefers(channel: str, word: str) -> Test:
+    reason = f"preferred channel is {word}"
+
     def test(f: Facts) -> str | None:
-        if f.customer.preferred_channel != channel:
-            return None
-        return f"preferred channel is {word}"
+        return reason if f.customer.preferred_channel == channel else None
 
     return test
 
@@ -448,8 +449,7 @@ def _detractor_candidates(cols: Columns) -> np.ndarray:
 
 def _birthday_candidates(cols: Columns) -> np.ndarray:
     month = cols.today.month
-    birthdays = map(attrgetter("birthday"), cols.customers)
-    return np.flatnonzero(np.fromiter((b is not None and b.month == month for b in birthdays), bool, cols.n))
+    return np.flatnonzero(cols.where_customer("birthday", lambda b: b is not None and b.month == month))
 
 
 def _decision_candidates(cols: Columns) -> np.ndarray:

@@ -61,6 +61,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -475,10 +476,11 @@ def _collect_orders(ctx: Context, index: dict[str, int]) -> tuple[_Orders, list[
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct integers (a plain sort: quicker here than ``np.unique``'s hashing)."""
+    """Sorted distinct integers (a plain sort: quicker here than ``np.unique``'s hashing;
+    none when they come sorted)."""
     if values.size == 0:
         return values
-    ordered = np.sort(values)
+    ordered = values if bool((values[1:] >= values[:-1]).all()) else np.sort(values)
     keep = np.ones(ordered.size, dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]
     return ordered[keep]
@@ -522,22 +524,24 @@ def _order_days(cust: np.ndarray, day: np.ndarray, n: int) -> tuple[np.ndarray, 
     return first, last, gaps
 
 
-def _distinct_customers(customers: list[Customer]) -> tuple[list[Customer], list[str]]:
-    """One customer per Customer ID: a later row repeating an ID is left out (its
-    orders already count for the first row with that ID, as ``Records.find`` resolves
-    them), with a note. The validation step reports the repeat itself."""
+def _distinct_customers(customers: list[Customer]) -> tuple[list[Customer], list[str], list[str]]:
+    """One customer per Customer ID, with their keys: a later row repeating an ID is
+    left out (its orders already count for the first row with that ID, as
+    ``Records.find`` resolves them), with a note. The validation step reports the
+    repeat itself."""
+    keys = list(map(attrgetter("key"), customers))
+    if len(set(keys)) == len(keys):
+        return customers, keys, []
     seen: dict[str, Customer] = {}
     notes: list[str] = []
-    for c in customers:
-        first = seen.setdefault(c.key, c)
+    for c, key in zip(customers, keys, strict=True):
+        first = seen.setdefault(key, c)
         if first is not c:
             notes.append(
-                f"Customers row {c.row} repeats Customer ID {c.key} (row {first.row}); it is counted once, "
+                f"Customers row {c.row} repeats Customer ID {key} (row {first.row}); it is counted once, "
                 f"as row {first.row}."
             )
-    if not notes:
-        return customers, notes
-    return list(seen.values()), notes
+    return list(seen.values()), list(seen), notes
 
 
 def _referrals(
@@ -593,9 +597,8 @@ def _run(ctx: Context) -> StepOutput:
     settings = ctx.settings
     currency = settings.currency
     cutoffs = tier_cutoffs(settings, ctx)
-    customers, repeated = _distinct_customers(ctx.records.active_customers())
+    customers, keys, repeated = _distinct_customers(ctx.records.active_customers())
     n = len(customers)
-    keys = [c.key for c in customers]
     index = {k: i for i, k in enumerate(keys)}
     orders, skipped = _collect_orders(ctx, index)
     skipped = repeated + skipped
@@ -607,7 +610,13 @@ def _run(ctx: Context) -> StepOutput:
     revenue = np.bincount(cust, weights=amount, minlength=n) if n else np.zeros(0)
     refunds = -np.bincount(cust[~purchase], weights=amount[~purchase], minlength=n) if n else np.zeros(0)
     n_orders = np.bincount(cust[purchase], minlength=n) if n else np.zeros(0, np.int64)
-    first, last, gaps = _order_days(cust[purchase], day[purchase], n)
+    # The purchases sorted by customer, then day, once: the day figures and the
+    # lifetime-value summary both read them in that order.
+    p_cust, p_day, p_amount = cust[purchase], day[purchase], amount[purchase]
+    by = ltv.by_customer_then_day(p_cust, p_day) if p_cust.size else None
+    if by is not None:
+        p_cust, p_day, p_amount = p_cust[by], p_day[by], p_amount[by]
+    first, last, gaps = _order_days(p_cust, p_day, n)
     bought = n_orders > 0
     had_orders = bought | (np.bincount(cust, minlength=n) > 0 if n else bought)
 
@@ -625,7 +634,7 @@ def _run(ctx: Context) -> StepOutput:
         m_score[scored] = quintile_scores(revenue[scored])
 
     # ---- lifetime value
-    fit = _lifetime_value(cust[purchase], day[purchase], amount[purchase], today_ord, n, n_orders, revenue)
+    fit = _lifetime_value(p_cust, p_day, p_amount, today_ord, n, n_orders, revenue)
 
     # ---- referrals
     referrer, referral_notes = _referrals(customers, index, ctx)
@@ -710,39 +719,27 @@ def _run(ctx: Context) -> StepOutput:
         reason_o, referred_by_o, refunds_o,
     )  # fmt: skip
     values: dict[str, CustomerValue] = dict(zip(keys_o, cvs, strict=True))
+    id_o = [i or None for i in map(attrgetter("customer_id"), customers_o)]
+    companies = map(attrgetter("company"), customers_o)
+    company_o = [a or c or None for a, c in zip(account_o, companies, strict=True)]
+    gap_o = take(_none_for_nan(np.round(gaps, 1)))
+    share_o = take(_none_for_nan(np.round(par.cumulative * 100, 1)))
+    tier_cell_o = [t or None for t in tier_o]
+    segment_cell_o = [s or None for s in segment_o]
+    alive_pct_o = take(_none_for_nan(np.round(fit.p_alive * 100, 1)))
+    buys_cell_o = take(_none_for_nan(np.round(fit.purchases, 2)))
+    value_cell_o = take(_none_for_nan(np.round(fit.value, 2)))
+    advocate_o = ["yes" if r else "no" for r in refs_o]
     rows: list[list[Cell]] = list(
         map(
             list,
             zip(
-                itertools.repeat("Customer"),
-                [c.customer_id or None for c in customers_o],
-                names_o,
-                [a or c.company or None for a, c in zip(account_o, customers_o, strict=True)],
-                cnt_o,
-                rev_o,
-                first_o,
-                last_o,
-                avg_o,
-                since_o,
-                take(_none_for_nan(np.round(gaps, 1))),
-                rank_o,
-                take(_none_for_nan(np.round(par.cumulative * 100, 1))),
-                [t or None for t in tier_o],
-                r_o,
-                f_o,
-                m_o,
-                [s or None for s in segment_o],
-                rev_o,
-                take(_none_for_nan(np.round(fit.p_alive * 100, 1))),
-                take(_none_for_nan(np.round(fit.purchases, 2))),
-                take(_none_for_nan(np.round(fit.value, 2))),
-                refs_o,
-                refrev_o,
-                ["yes" if r else "no" for r in refs_o],
-                reason_o,
+                itertools.repeat("Customer"), id_o, names_o, company_o, cnt_o, rev_o, first_o, last_o,
+                avg_o, since_o, gap_o, rank_o, share_o, tier_cell_o, r_o, f_o, m_o, segment_cell_o, rev_o,
+                alive_pct_o, buys_cell_o, value_cell_o, refs_o, refrev_o, advocate_o, reason_o,
             ),
         )
-    )
+    )  # fmt: skip
 
     # ---- accounts: totals and tiers among accounts
     accounts = _accounts(groups, display, values, keys, cutoffs, currency, fit.fitted, today_ord)
@@ -943,8 +940,8 @@ def _customer_reasons(
     account: list[str],
     currency: str,
 ) -> list[str]:
-    """Every customer's reason at once, part by part (one list per part, joined at the
-    end)."""
+    """Every customer's reason: the tier with revenue, orders and rank, then the RFM
+    scores, refunds, lifetime value, referrals and account where there are any."""
 
     def cash(amount: float) -> str:
         if currency:
@@ -954,36 +951,35 @@ def _customer_reasons(
     def count(k: int) -> str:
         return "1 order" if k == 1 else f"{k:,} orders"
 
-    first = [
-        (
-            f"{t}: {cash(v)} over {count(k)}"
-            + ("" if p is None else f"; top {max(1, math.ceil(p - 1e-9))}% of customers by revenue")
-        )
-        if t
-        else (
-            f"No tier: refunds cancel the revenue of {count(k)} (net {cash(v)})"
-            if k or had
-            else "No tier: no orders yet"
-        )
-        for t, v, k, p, had in zip(tier, revenue, orders, top_percent, had_orders, strict=True)
-    ]
-    rfm = [f"RFM {a}-{b}-{c} = {s}" if s else "" for s, a, b, c in zip(segment, r, f, m, strict=True)]
-    refunded = [f"{cash(x)} refunded" if x else "" for x in refunds]
-    alive = [
-        f"{p * 100:.0f}% likely still active, {q:.1f} orders expected in 12 months"
-        if p is not None and q is not None
-        else ""
-        for p, q in zip(p_alive, purchases, strict=True)
-    ]
-    advocate = [
-        f"advocate: referred {_plural(k, 'customer')} who bought ({cash(v)})" if k else ""
-        for k, v in zip(referrals, referred_revenue, strict=True)
-    ]
-    accounts = [f"account {a}" if a else "" for a in account]
-    return [
-        "; ".join(filter(None, parts))
-        for parts in zip(first, rfm, refunded, alive, advocate, accounts, strict=True)
-    ]
+    rfm_text: dict[tuple[str, int | None, int | None, int | None], str] = {}  # 125 score combinations
+    out: list[str] = []
+    for t, v, k, p, had, s, a, b, c, x, alive, buys, nref, refv, acc in zip(
+        tier, revenue, orders, top_percent, had_orders, segment, r, f, m, refunds, p_alive, purchases,
+        referrals, referred_revenue, account, strict=True,
+    ):  # fmt: skip
+        if t:
+            text = f"{t}: {cash(v)} over {count(k)}"
+            if p is not None:
+                text += f"; top {max(1, math.ceil(p - 1e-9))}% of customers by revenue"
+        elif k or had:
+            text = f"No tier: refunds cancel the revenue of {count(k)} (net {cash(v)})"
+        else:
+            text = "No tier: no orders yet"
+        if s:
+            part = rfm_text.get((s, a, b, c))
+            if part is None:
+                part = rfm_text[(s, a, b, c)] = f"; RFM {a}-{b}-{c} = {s}"
+            text += part
+        if x:
+            text += f"; {cash(x)} refunded"
+        if alive is not None and buys is not None:
+            text += f"; {alive * 100:.0f}% likely still active, {buys:.1f} orders expected in 12 months"
+        if nref:
+            text += f"; advocate: referred {_plural(nref, 'customer')} who bought ({cash(refv)})"
+        if acc:
+            text += f"; account {acc}"
+        out.append(text)
+    return out
 
 
 def _none_for_nan(values: np.ndarray) -> list[float | None]:
