@@ -146,7 +146,7 @@ def generate(n: int, seed: int = 7) -> tuple[Records, TiersResult, SegmentsResul
             members[cid] = [Membership("Autumn boots", "likes boots")]
     templates = build_table("Templates", TEMPLATES)
     records = Records(customers, orders, interactions, {"Templates": templates})
-    segments = SegmentsResult([SegmentDef("Autumn boots", template="Autumn")], members)
+    segments = SegmentsResult.from_memberships([SegmentDef("Autumn boots", template="Autumn")], members)
     return records, TiersResult(tiers), segments
 
 
