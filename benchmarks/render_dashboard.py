@@ -18,11 +18,10 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
-
 from sheet_crm import api
 from sheet_crm.backends.xlsx import XlsxBackend
 from sheet_crm.demo import write_demo
+from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import WritePlan
 
 TODAY = date(2026, 11, 22)
@@ -44,13 +43,7 @@ def main() -> None:
     report = api.run(demo, ["dashboard"], today=TODAY, now=datetime(2026, 11, 22, 9), dry_run=True)
     dashboard = next(tab for tab in report.outputs["dashboard"].tabs if tab.name == "Dashboard")
 
-    path = out / "dashboard.xlsx"
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Customers"
-    sheet.append(["Customer ID"])
-    book.save(path)
+    path = customers_workbook(out / "dashboard.xlsx")
     backend = XlsxBackend(path)
     plan = WritePlan(tabs=[dashboard], generated_at=report.started)
     backend.write(plan, expected_version=backend.read().version)

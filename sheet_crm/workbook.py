@@ -486,6 +486,13 @@ class ChartSpec:
     height_cm: float = 8.0
 
 
+# Number formats of tool-tab numbers, in the format language Excel, LibreOffice and
+# Google Sheets share.
+AMOUNT = "#,##0.00"  # money: 1,240.50
+WHOLE = "#,##0"  # counts and days: 1,240
+ONE_DECIMAL = "#,##0.0"  # percentages written as 0-100, gaps in days: 87.5
+
+
 @dataclass
 class ToolTab:
     """A tab the tool writes whole: headers, rows of values, and how to present them.
@@ -494,6 +501,9 @@ class ToolTab:
     filter, rows 3.. the data. ``decision_columns`` are the owner's: the step that
     builds the tab carries their values over (by ``key_columns``) from what was read.
     ``append_only`` tabs (Merge Log, Runs) keep their old rows and gain new ones.
+    ``formats`` shows a column's numbers with a number format (``AMOUNT``, ``WHOLE``,
+    ``ONE_DECIMAL``), ``cell_formats`` one cell's, by (index in ``rows``, header);
+    only numbers take them (a date keeps its date format, text stays text).
     """
 
     name: str
@@ -505,9 +515,18 @@ class ToolTab:
     widths: dict[str, float] = field(default_factory=dict)  # header -> width in characters
     charts: list[ChartSpec] = field(default_factory=list)
     append_only: bool = False
+    formats: dict[str, str] = field(default_factory=dict)  # header -> number format
+    cell_formats: dict[tuple[int, str], str] = field(default_factory=dict)  # (row index, header) -> format
 
     HEADER_ROW = 2  # sheet row of the header as written
     FIRST_DATA_ROW = 3
+
+    def number_formats(self) -> tuple[list[str | None], dict[tuple[int, int], str]]:
+        """The number format of each column (None: none), and of single cells by
+        (index in ``rows``, column index)."""
+        index = {h: i for i, h in enumerate(self.headers)}
+        cells = {(r, index[h]): f for (r, h), f in self.cell_formats.items() if h in index}
+        return [self.formats.get(h) for h in self.headers], cells
 
 
 @dataclass(frozen=True)

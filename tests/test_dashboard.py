@@ -217,3 +217,18 @@ def test_month_labels_cross_years(today: date) -> None:
     labels = month_labels(today)
     assert labels[-1] == f"{today.year:04d}-{today.month:02d}"
     assert len(set(labels)) == 24 and labels == sorted(labels)
+
+
+def test_numbers_carry_formats_that_fit_them() -> None:
+    """Money shows with thousands separators and two decimals, counts whole, shares with
+    one decimal: each key figure's Value cell gets the format of its own kind."""
+    from sheet_crm.workbook import AMOUNT, ONE_DECIMAL, WHOLE
+
+    tab = dash.run(shop()).tabs[0]
+    by_label = {row[0]: i for i, row in enumerate(tab.rows) if isinstance(row[0], str)}
+    kind = {label: tab.cell_formats.get((i, "Value")) for label, i in by_label.items()}
+    assert kind["Customers"] == WHOLE and kind["Orders"] == WHOLE
+    assert kind["Share of revenue from the top 20% of customers (%)"] == ONE_DECIMAL
+    assert all(kind[label] == AMOUNT for label in by_label if label.startswith("Revenue"))
+    assert kind["Figures as of"] is None
+    assert tab.formats["Revenue in month"] == AMOUNT and tab.formats["Members"] == WHOLE

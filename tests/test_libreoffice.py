@@ -10,11 +10,11 @@ import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
-import openpyxl
 import pytest
 from conftest import shared_path, soffice_path
 
 from sheet_crm.backends.xlsx import XlsxBackend
+from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import Cell, ChartSpec, ToolTab, WritePlan
 
 WHEN = datetime(2026, 11, 22, 9, 30)
@@ -112,14 +112,8 @@ def profile(tmp_path: Path) -> Path:
 
 def test_libreoffice_reads_tool_tabs_of_a_new_workbook(tmp_path: Path, profile: Path) -> None:
     soffice = soffice_path()
-    path = tmp_path / "crm.xlsx"
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Customers"
-    sheet.append(["Customer ID", "Name", "Email"])
-    sheet.append(["C1", "Ann Lee", "ann@x.org"])
-    book.save(path)
+    rows = [["Customer ID", "Name", "Email"], ["C1", "Ann Lee", "ann@x.org"]]
+    path = customers_workbook(tmp_path / "crm.xlsx", rows)
     write_tabs(path)
     write_tabs(path)  # replacing in place must read the same
     out = tmp_path / "csv"
@@ -151,13 +145,7 @@ def test_charts_render_in_libreoffice(tmp_path: Path, profile: Path) -> None:
     soffice = soffice_path()
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "charts.xlsx"
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Customers"
-    sheet.append(["Customer ID"])
-    book.save(path)
+    path = customers_workbook(tmp_path / "charts.xlsx")
     write_tabs(path)
     out = tmp_path / "pdf"
     result = convert(soffice, path, out, "pdf", profile)

@@ -17,6 +17,7 @@ from python_calamine import CalamineWorkbook
 from sheet_crm.backends import xlsx_read as rd
 from sheet_crm.backends import xlsx_write as wr
 from sheet_crm.backends.xlsx import XlsxBackend
+from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import (
     Cell,
     CellEdit,
@@ -420,3 +421,40 @@ def test_long_tabs_read_as_build_table_reads_them(tmp_path: Path) -> None:
         reference.fields,
     )
     assert [(r.number, r.values) for r in ours.rows] == [(r.number, r.values) for r in reference.rows]
+
+
+def test_number_formats_by_column_and_by_cell(tmp_path: Path) -> None:
+    """Numbers take the tab's formats (money with thousands separators, counts whole); a
+    date in the same column keeps its date format; text takes none; the values read
+    back unchanged, as numbers; the styles are appended once, however many runs."""
+    from sheet_crm.workbook import AMOUNT, ONE_DECIMAL, WHOLE
+
+    path = customers_workbook(tmp_path / "book.xlsx")
+    tab = ToolTab(
+        "Dashboard",
+        ["Key figure", "Value", "Share %", "Orders"],
+        [
+            ["Figures as of", date(2026, 11, 22), 87.5, 12],
+            ["Customers", 1200, 12.25, 3400],
+            ["Revenue", 245137.97, None, "n/a"],
+        ],
+        formats={"Share %": ONE_DECIMAL, "Orders": WHOLE},
+        cell_formats={(2, "Value"): AMOUNT},
+    )
+    backend = XlsxBackend(path)
+    for _ in range(2):
+        backend.write(WritePlan(tabs=[tab], generated_at=WHEN), expected_version=backend.read().version)
+        with zipfile.ZipFile(path) as zf:
+            styles = zf.read("xl/styles.xml")
+    assert styles.count(b'formatCode="#,##0.00"') == 1
+    ws = openpyxl.load_workbook(path)["Dashboard"]
+    assert ws["B3"].number_format == "yyyy-mm-dd"
+    assert ws["B4"].number_format == "General"  # a count in the Value column: no money format
+    assert ws["B5"].number_format == "#,##0.00"
+    assert [ws[f"C{r}"].number_format for r in (3, 4)] == ["#,##0.0", "#,##0.0"]
+    assert [ws[f"D{r}"].number_format for r in (3, 4)] == ["#,##0", "#,##0"]
+    assert ws["D5"].number_format == "General" and ws["D5"].value == "n/a"
+    read = backend.read().tab("Dashboard")
+    assert read is not None
+    assert [r.values[1] for r in read.rows] == [datetime(2026, 11, 22), 1200, 245137.97]
+    assert [r.values[2] for r in read.rows] == [87.5, 12.25, None]

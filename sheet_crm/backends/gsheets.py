@@ -547,16 +547,9 @@ class GoogleSheetsBackend(Backend):
             end = first_new + len(rows) - 1
             stale = max(0, old_rows - end) if not tab.append_only else 0
             data += [[""] * clear_width for _ in range(stale)]
-            dates: dict[int, str] = {}
-            for r in tab.rows:
-                for c, v in enumerate(r):
-                    t = _date_type(v)
-                    if t and dates.get(c) != "DATE_TIME":
-                        dates[c] = t
             layout["tabs"][tab.name] = {
                 "rows": max(first_new + len(rows) - 1, ToolTab.HEADER_ROW),
                 "columns": clear_width,
-                "dates": dates,
                 "first_new": first_new,
                 "new_rows": len(rows),
                 "tab": tab,
@@ -659,25 +652,7 @@ class GoogleSheetsBackend(Backend):
                         }
                     }
                 )
-            for col, kind in need["dates"].items():
-                pattern = "yyyy-mm-dd" if kind == "DATE" else "yyyy-mm-dd hh:mm"
-                reqs.append(
-                    {
-                        "repeatCell": {
-                            "range": {
-                                "sheetId": state.sheet_id,
-                                "startRowIndex": need["first_new"] - 1,
-                                "endRowIndex": need["first_new"] - 1 + need["new_rows"],
-                                "startColumnIndex": col,
-                                "endColumnIndex": col + 1,
-                            },
-                            "cell": {
-                                "userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}}
-                            },
-                            "fields": "userEnteredFormat.numberFormat",
-                        }
-                    }
-                )
+            reqs.extend(_format_requests(tab, state.sheet_id, need["first_new"]))
             if tab.charts or state.charts:
                 reqs.extend({"deleteEmbeddedObject": {"objectId": cid}} for cid in state.charts)
                 reqs.extend(_chart_request(c, state.sheet_id) for c in tab.charts)
@@ -951,6 +926,73 @@ def _source(sheet_id: int, column: int, first: int, last: int) -> dict[str, Any]
             ]
         }
     }
+
+
+def _format_requests(tab: ToolTab, sheet_id: int, first_row: int) -> list[dict[str, Any]]:
+    """repeatCell requests giving the rows just written their number formats: dates a
+    date format, numbers their ``ToolTab.formats`` (by column) or ``cell_formats`` (by
+    cell). A column of dates (and blanks), or of numbers with one format, is one
+    request; a column that mixes dates and numbers, or has formats for single cells,
+    is first reset to no format and then formatted cell by cell (runs of rows at a
+    time), so a number never shows as a date and a cell keeps no format from a run
+    where it held something else."""
+    rows = tab.rows
+    if not rows:
+        return []
+    columns, cells = tab.number_formats()
+    width = max(len(tab.headers), *(len(r) for r in rows))
+    columns += [None] * (width - len(columns))
+    dates: list[dict[int, str]] = [{} for _ in range(width)]
+    numbers = [False] * width
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            kind = _date_type(v)
+            if kind:
+                dates[c][r] = kind
+            elif type(v) is int or type(v) is float:
+                numbers[c] = True
+    singles: dict[int, dict[int, str]] = {}
+    for (r, c), f in cells.items():
+        singles.setdefault(c, {})[r] = f
+
+    def request(r0: int, r1: int, c: int, fmt: dict[str, str] | None) -> dict[str, Any]:
+        where = {
+            "sheetId": sheet_id,
+            "startRowIndex": first_row - 1 + r0,
+            "endRowIndex": first_row - 1 + r1,
+            "startColumnIndex": c,
+            "endColumnIndex": c + 1,
+        }
+        cell = {"userEnteredFormat": {"numberFormat": fmt}} if fmt else {"userEnteredFormat": {}}
+        return {"repeatCell": {"range": where, "cell": cell, "fields": "userEnteredFormat.numberFormat"}}
+
+    def date_format(kind: str) -> dict[str, str]:
+        return {"type": kind, "pattern": "yyyy-mm-dd" if kind == "DATE" else "yyyy-mm-dd hh:mm"}
+
+    reqs: list[dict[str, Any]] = []
+    n = len(rows)
+    for c in range(width):
+        own = singles.get(c, {})
+        column = columns[c]
+        if dates[c] and not numbers[c] and not own:
+            kind = "DATE_TIME" if "DATE_TIME" in dates[c].values() else "DATE"
+            reqs.append(request(0, n, c, date_format(kind)))
+            continue
+        if column:
+            reqs.append(request(0, n, c, {"type": "NUMBER", "pattern": column}))
+        elif dates[c] or own:
+            reqs.append(request(0, n, c, None))
+        by_row = {r: date_format(kind) for r, kind in dates[c].items()}
+        by_row.update((r, {"type": "NUMBER", "pattern": f}) for r, f in own.items() if r < n)
+        runs: list[tuple[int, int, dict[str, str]]] = []  # consecutive rows with one format
+        for r in sorted(by_row):
+            fmt = by_row[r]
+            if runs and runs[-1][1] == r and runs[-1][2] == fmt:
+                runs[-1] = (runs[-1][0], r + 1, fmt)
+            else:
+                runs.append((r, r + 1, fmt))
+        reqs.extend(request(r0, r1, c, fmt) for r0, r1, fmt in runs)
+    return reqs
 
 
 def _chart_request(spec: ChartSpec, sheet_id: int) -> dict[str, Any]:

@@ -642,7 +642,18 @@ class _PackageEdit:
             self.put(rd.rels_part_of(part), wr.sheet_rels_xml(wr.relative_target(part, drawing)))
             drawing_rid = "rId1"
         note = generated_note(tab, self.when)
-        self.put(part, wr.tool_sheet_xml(note, tab.headers, rows, widths, self.styles, drawing_rid))
+        column_formats, cell_formats = tab.number_formats()
+        assert self.styles_editor is not None
+        style_of = self.styles_editor.number_style
+        column_styles = [style_of(f) if f else None for f in column_formats]
+        cell_styles = {at: style_of(f) for at, f in cell_formats.items()}
+        kept = len(rows) - len(tab.rows)  # an append-only tab's earlier rows come first
+        self.put(
+            part,
+            wr.tool_sheet_xml(
+                note, tab.headers, rows, widths, self.styles, drawing_rid, column_styles, cell_styles, kept
+            ),
+        )
 
     def _owner_writes(
         self,

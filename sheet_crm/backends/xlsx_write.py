@@ -311,9 +311,15 @@ def tool_sheet_xml(
     widths: Sequence[float],
     styles: StyleIds,
     drawing_rid: str | None,
+    column_styles: Sequence[int | None] = (),
+    cell_styles: Mapping[tuple[int, int], int] | None = None,
+    cell_offset: int = 0,
 ) -> bytes:
     """A tool tab's worksheet part: note on row 1, bold header on row 2 with a filter,
-    frozen below the header, data from row 3."""
+    frozen below the header, data from row 3. Numbers take the cellXfs index of their
+    column (``column_styles``) or cell (``cell_styles``, by (row index, column index),
+    row indexes counted from ``rows[cell_offset]``: an append-only tab's kept rows come
+    first)."""
     ncols = max([len(headers)] + [len(r) for r in rows[:1]] + [1])
     for r in rows:
         if len(r) > ncols:
@@ -350,6 +356,8 @@ def tool_sheet_xml(
         + "</row>"
     )
     inline: dict[str, str] = {}  # tiers, reasons, segment names repeat: escape each once
+    number_style = list(column_styles) + [None] * (ncols - len(column_styles))
+    cell_styles = cell_styles or {}
     for n, row in enumerate(rows, start=3):
         cells = []
         for i, v in enumerate(row):
@@ -363,6 +371,9 @@ def tool_sheet_xml(
                         if len(inline) < 100_000:
                             inline[v] = body
                     cells.append(f'<c r="{letters[i]}{n}" t="inlineStr">{body}</c>')
+            elif type(v) is float or type(v) is int:
+                style = cell_styles.get((n - 3 - cell_offset, i)) if cell_styles else None
+                cells.append(cell_xml(f"{letters[i]}{n}", v, styles, style or number_style[i]))
             else:
                 cells.append(cell_xml(f"{letters[i]}{n}", v, styles))
         parts.append(f'<row r="{n}">' + "".join(cells) + "</row>")
@@ -449,6 +460,15 @@ class StylesEditor:
         )
         self.changed = True
         return new_id
+
+    def number_style(self, code: str) -> int:
+        """The cellXfs index of plain cells showing numbers with ``code``."""
+        xf_id = ' xfId="0"' if self._list("cellStyleXfs") else ""
+        return self._find_or_add(
+            "cellXfs",
+            f'<{{p}}xf numFmtId="{self.number_format(code)}" fontId="0" fillId="0" borderId="0"{xf_id}'
+            ' applyNumberFormat="1"/>',
+        )
 
     def tool_styles(self, date1904: bool) -> StyleIds:
         fonts = self._list("fonts")

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..workbook import Cell, ChartSpec, ToolTab
+from ..workbook import AMOUNT, ONE_DECIMAL, WHOLE, Cell, ChartSpec, ToolTab
 from . import Context, StepOutput
 from .segments import AT_RISK_RFM, SegmentsResult
 from .tiers import TIER_NAMES, CustomerValue, TiersResult
@@ -168,35 +168,49 @@ def run(ctx: Context) -> StepOutput:
     top20 = tiers.top20_share if tiers is not None else None
     currency = f" ({ctx.settings.currency})" if ctx.settings.currency else ""
 
-    figures: list[tuple[str, Cell, str]] = [
-        ("Figures as of", ctx.today.isoformat(), "the date of this run"),
-        ("Customers", len(customers), "rows in Customers, not counting rows merged into another"),
-        ("Customers with orders", len(buyers), "customers with at least one order"),
-        ("Active customers", len(active), f"ordered in the last {ACTIVE_DAYS} days"),
-        (f"Revenue{currency}", _money(revenue), "all orders up to today, refunds subtracted"),
-        (f"Revenue, last 12 months{currency}", _money(last_12), "orders in the last 12 calendar months"),
-        ("Orders", orders, "orders of customers in the Customers tab"),
+    # (key figure, value, how it is worked out, number format)
+    figures: list[tuple[str, Cell, str, str | None]] = [
+        ("Figures as of", ctx.today.isoformat(), "the date of this run", None),
+        ("Customers", len(customers), "rows in Customers, not counting rows merged into another", WHOLE),
+        ("Customers with orders", len(buyers), "customers with at least one order", WHOLE),
+        ("Active customers", len(active), f"ordered in the last {ACTIVE_DAYS} days", WHOLE),
+        (f"Revenue{currency}", _money(revenue), "all orders up to today, refunds subtracted", AMOUNT),
+        (
+            f"Revenue, last 12 months{currency}",
+            _money(last_12),
+            "orders in the last 12 calendar months",
+            AMOUNT,
+        ),
+        ("Orders", orders, "orders of customers in the Customers tab", WHOLE),
         (
             f"Average order value{currency}",
             _money(sum(v.revenue for v in buyers) / orders) if orders else None,
             "their revenue divided by their orders",
+            AMOUNT,
         ),
         (
             "Share of revenue from the top 20% of customers (%)",
             None if top20 is None else round(100 * top20, 1),
             "measured from the orders (never assumed to be 80%)",
+            ONE_DECIMAL,
         ),
-        ("Customers at risk", len(at_risk), "RFM segment At risk or Can't lose them"),
+        ("Customers at risk", len(at_risk), "RFM segment At risk or Can't lose them", WHOLE),
         (
             f"Revenue from customers at risk{currency}",
             _money(sum(v.revenue for v in at_risk)),
             "what those customers have spent so far",
+            AMOUNT,
         ),
     ]
     if lapsed_name is not None:
-        figures.append((f"{lapsed_name}", len(lapsed_keys), "the built-in lapsed VIPs segment"))
+        figures.append((f"{lapsed_name}", len(lapsed_keys), "the built-in lapsed VIPs segment", WHOLE))
         figures.append(
-            (f"Revenue from {lapsed_name}{currency}", _money(lapsed_revenue), "what they have spent so far")
+            (
+                f"Revenue from {lapsed_name}{currency}",
+                _money(lapsed_revenue),
+                "what they have spent so far",
+                AMOUNT,
+            )
         )
     if tiers is not None and tiers.ltv_fitted:
         predicted = sum(v.predicted_value_12m or 0.0 for v in values)
@@ -205,6 +219,7 @@ def run(ctx: Context) -> StepOutput:
                 f"Predicted revenue, next 12 months{currency}",
                 _money(predicted),
                 "BG/NBD and Gamma-Gamma model",
+                AMOUNT,
             )
         )
 
@@ -216,7 +231,7 @@ def run(ctx: Context) -> StepOutput:
     def put(i: int, column: int, value: Cell) -> None:
         rows[i][column - 1] = value
 
-    for i, (label, value, how) in enumerate(figures):
+    for i, (label, value, how, _fmt) in enumerate(figures):
         put(i, COL_FIGURE, label)
         put(i, COL_VALUE, value)
         put(i, COL_HOW, how)
@@ -257,9 +272,17 @@ def run(ctx: Context) -> StepOutput:
             "Equal share %": 14,
         },
         charts=charts,
+        formats={
+            "Customers in tier": WHOLE,
+            "Revenue of tier": AMOUNT,
+            "Revenue in month": AMOUNT,
+            "Members": WHOLE,
+            "Share of revenue %": ONE_DECIMAL,
+        },
+        cell_formats={(i, "Value"): fmt for i, (*_, fmt) in enumerate(figures) if fmt},
     )
     result = DashboardResult(
-        {label: value for label, value, _ in figures},
+        {label: value for label, value, *_ in figures},
         tier_block,
         months,
         sizes,
@@ -271,7 +294,7 @@ def run(ctx: Context) -> StepOutput:
         f"{revenue:,.2f}{share}; {len(at_risk):,} at risk carrying {sum(v.revenue for v in at_risk):,.2f}."
     ]
     data = {
-        "figures": {label: value for label, value, _ in figures},
+        "figures": {label: value for label, value, *_ in figures},
         "tiers": {t: {"customers": n, "revenue": r} for t, (n, r) in tier_block.items()},
         "revenue_by_month": dict(months),
         "segments": sizes,

@@ -72,7 +72,7 @@ from ..config import Settings
 from ..findings import Location, Severity
 from ..gcpause import paused_gc
 from ..model import Customer
-from ..workbook import Cell, ToolTab
+from ..workbook import AMOUNT, ONE_DECIMAL, WHOLE, Cell, ToolTab
 from . import Context, StepOutput
 
 TIER_NAMES = ("Platinum", "Gold", "Silver", "Bronze")
@@ -381,6 +381,23 @@ TIERS_HEADERS = [
     "Reason",
 ]
 
+
+# How the tab shows its numbers (R, F and M are plain scores 1-5).
+TIERS_FORMATS = {
+    "Orders": WHOLE,
+    "Revenue": AMOUNT,
+    "Average order": AMOUNT,
+    "Days since last order": WHOLE,
+    "Usual gap (days)": ONE_DECIMAL,
+    "Rank": WHOLE,
+    "Cumulative share %": ONE_DECIMAL,
+    "Historical value": AMOUNT,
+    "P(active) %": ONE_DECIMAL,
+    "Predicted purchases 12m": AMOUNT,  # two decimals, like money
+    "Predicted value 12m": AMOUNT,
+    "Referrals": WHOLE,
+    "Referred revenue": AMOUNT,
+}
 
 # The tab's columns as JSON keys: "Days since last order" -> "days_since_last_order".
 JSON_KEYS = [re.sub(r"[^0-9a-z]+", "_", h.lower().replace("%", "pct")).strip("_") for h in TIERS_HEADERS]
@@ -771,6 +788,7 @@ def _run(ctx: Context) -> StepOutput:
         rows,
         note=_tab_note(result, currency),
         widths={"Name": 24, "Company/Account": 22, "RFM segment": 18, "Reason": 90},
+        formats=TIERS_FORMATS,
     )
     counts = {
         "customers": n,

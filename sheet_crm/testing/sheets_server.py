@@ -278,6 +278,8 @@ class Sheet:
             if r0 <= r < r1 and c0 <= c < c1:
                 out.update(fmt)
         out.update(self.cell_formats.get((r, c), {}))
+        for name in [k for k, v in out.items() if v is None]:  # cleared by a field mask
+            del out[name]
         return out
 
     def properties(self) -> dict[str, Any]:
@@ -446,6 +448,30 @@ def proto3(value: Any) -> Any:
 
 
 _ZEROED = {"sheetId"}  # measured: Google keeps explicit zero row/column indexes
+
+
+def _format_fields(fields: str) -> list[str]:
+    """The ``userEnteredFormat`` subfields a repeatCell field mask names:
+    ``"userEnteredFormat.numberFormat"`` -> ``["numberFormat"]``,
+    ``"userEnteredFormat(textFormat,backgroundColor)"`` -> both. Fields the mask names
+    and the request's cell leaves out are cleared, as Google does."""
+    out: list[str] = []
+    depth, start, parts = 0, 0, []
+    for i, ch in enumerate(fields + ","):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(fields[start:i].strip())
+            start = i + 1
+    for part in parts:
+        if part.startswith("userEnteredFormat."):
+            out.append(part.split(".")[1].split("(")[0])
+        elif part.startswith("userEnteredFormat(") and part.endswith(")"):
+            inner = part[len("userEnteredFormat(") : -1].split(",")
+            out.extend(p.strip().split(".")[0].split("(")[0] for p in inner)
+    return [name for name in out if name]
 
 
 def _grid_box(ss: Spreadsheet, g: dict[str, Any]) -> Box:
@@ -1298,8 +1324,12 @@ class SheetsServer:
         box = _grid_box(ss, args.get("range", {}))
         cell = args.get("cell", {})
         r0, r1, c0, c1 = box.clipped()
-        if "userEnteredFormat" in cell:
-            box.sheet.add_format(r0, r1, c0, c1, copy.deepcopy(cell["userEnteredFormat"]))
+        masked = _format_fields(args.get("fields", ""))
+        if "userEnteredFormat" in cell or masked:
+            fmt = copy.deepcopy(cell.get("userEnteredFormat", {}))
+            for name in masked:  # a field the mask names but the cell leaves out is cleared
+                fmt.setdefault(name, None)
+            box.sheet.add_format(r0, r1, c0, c1, fmt)
         if "userEnteredValue" in cell:
             for r in range(r0, r1):
                 for c in range(c0, c1):
