@@ -52,6 +52,14 @@ class Settings(BaseModel):
     low_satisfaction: float = Field(
         2.0, description="A satisfaction at or below this (1-5 scale) triggers service recovery."
     )
+    service_recovery_days: int = Field(
+        30,
+        description="A low satisfaction score this recent (and no contact since) triggers service recovery.",
+    )
+    thank_you_days: int = Field(14, description="A first order this recent gets a thank-you draft.")
+    referral_thanks_days: int = Field(
+        30, description="A referred customer's first order this recent gets the referrer a thank-you draft."
+    )
     new_customer_days: int = Field(
         90, description="A customer is new for this many days after their first order."
     )

@@ -221,6 +221,30 @@ def test_service_recovery_after_a_low_score_and_not_after_a_later_contact() -> N
     assert "C-1" not in drafts(run(make_ctx(sheets([customer("C-1", "Ann")], interactions=[low, later]))))
 
 
+def test_thank_you_referral_and_recovery_windows_follow_settings() -> None:
+    """The three windows (14, 30 and 30 days by default) are Settings: a first order 20
+    days ago, a referred customer's first order 40 days ago and a low score 40 days
+    ago get no draft by default, and get theirs once the windows are wider."""
+    grid = sheets(
+        [
+            customer("C-1", "Ann", last="Lee"),
+            customer("C-2", "Bob", last="Ray", referred_by="C-3"),
+            customer("C-3", "Cy", last="Orr"),
+            customer("C-4", "Di", last="Fox"),
+        ],
+        orders=[["O-1", "C-1", "2026-11-02", 25, "Teapot"], ["O-2", "C-2", "2026-10-13", 25, "Mug"]],
+        interactions=[["2026-10-13", "C-4", "phone", "in", "Cold tea", "", 1, None]],
+    )
+    assert drafts(run(make_ctx(grid))) == {}
+    wider = {"thank_you_days": 21, "referral_thanks_days": 45, "service_recovery_days": 45}
+    rows = drafts(run(make_ctx(grid, settings=wider)))
+    assert {k: r["Trigger"] for k, r in rows.items()} == {
+        "C-1": "Thank you",
+        "C-3": "Referral thanks",
+        "C-4": "Service recovery",
+    }
+
+
 def test_follow_up_due_and_not_when_done() -> None:
     note = ["2026-11-01", "C-1", "phone", "out", "Quote for a party", "", None, "2026-11-20"]
     row = drafts(run(make_ctx(sheets([customer("C-1", "Ann")], interactions=[note]))))["C-1"]

@@ -6,12 +6,12 @@ other reasons are listed in Why):
 
 =================  ==========================================================
 Service recovery   a satisfaction score at or below ``low_satisfaction`` in the
-                   last 30 days, and no contact logged since
+                   last ``service_recovery_days`` (30), and no contact logged since
 Follow up          a Follow-up date in Interactions that is today or past, and
                    no contact logged after that interaction (or Outcome "done")
-Thank you          the customer's first order was in the last 14 days
+Thank you          the customer's first order was in the last ``thank_you_days`` (14)
 Referral thanks    someone they referred (Customers: Referred by) made a first
-                   order in the last 30 days
+                   order in the last ``referral_thanks_days`` (30)
 Birthday           their birthday is within ``birthday_days_before`` days
 Segment            a segment with a Template (Segments tab) they are in
 Win back           no order for ``win_back_days`` (or 3x their usual gap)
@@ -106,9 +106,6 @@ PRIORITY = {key: i for i, (key, _) in enumerate(TRIGGERS)}
 # hold them back; a contact logged after the interaction that raised them ends them.
 ANSWERS = frozenset({"service_recovery", "follow_up"})
 
-THANK_YOU_DAYS = 14
-REFERRAL_DAYS = 30
-RECOVERY_DAYS = 30
 TOP_TIERS = ("Platinum", "Gold")
 CHANNELS = ("email", "sms", "phone", "letter")
 CHANNEL_WORDS = {"email": "email", "sms": "SMS", "phone": "phone call", "letter": "letter"}
@@ -507,10 +504,11 @@ class _Triggers:
             }
             if self.segment_templates:
                 self.memberships = segments.memberships
+        self.referral_days = ctx.settings.referral_thanks_days
         self.referrals = self._referrals()
         # Day limits as dates, so each customer's check is a comparison of dates.
-        self.recovery_from = ctx.today - timedelta(days=RECOVERY_DAYS)
-        self.thank_you_from = ctx.today - timedelta(days=THANK_YOU_DAYS)
+        self.recovery_from = ctx.today - timedelta(days=ctx.settings.service_recovery_days)
+        self.thank_you_from = ctx.today - timedelta(days=ctx.settings.thank_you_days)
         self.win_back_before = _days_before(ctx.today, ctx.settings.win_back_days)
         # month * 100 + day -> the date it falls on within the birthday window; 29
         # February is celebrated on the 28th in common years.
@@ -523,7 +521,7 @@ class _Triggers:
 
     def _referrals(self) -> dict[str, list[tuple[Customer, Order]]]:
         """Referrer key -> (referred customer, their first order) for first orders
-        in the last REFERRAL_DAYS days. Referred by may hold an ID, an email or a name
+        in the last ``referral_thanks_days`` days. Referred by may hold an ID, an email or a name
         (customers by name are listed only if some reference is neither)."""
         out: dict[str, list[tuple[Customer, Order]]] = {}
         records = self.ctx.records
@@ -535,7 +533,7 @@ class _Triggers:
             if f is None or not f.orders:
                 continue
             first = f.orders[0]
-            if first.date is None or not 0 <= (self.today - first.date).days <= REFERRAL_DAYS:
+            if first.date is None or not 0 <= (self.today - first.date).days <= self.referral_days:
                 continue
             referrer = records.find(c.referred_by)
             if referrer is None:
@@ -560,7 +558,7 @@ class _Triggers:
         f = self.facts.get(key) or _EMPTY_FACTS
         found: list[Candidate] = []
         interactions = f.interactions
-        # Service recovery: the latest low score in the last RECOVERY_DAYS days.
+        # Service recovery: the latest low score in the last ``service_recovery_days`` days.
         for i in reversed(interactions) if interactions else ():
             if i.satisfaction is None or i.date is None or i.date < self.recovery_from:
                 continue
