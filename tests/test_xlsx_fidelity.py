@@ -29,7 +29,7 @@ from lxml import etree
 
 from sheet_crm.backends.xlsx import XlsxBackend
 from sheet_crm.errors import SheetCrmError, UnsupportedWorkbook, WorkbookLocked, WorkbookProtected
-from sheet_crm.workbook import Cell, ChartSpec, ToolTab, Workbook, WritePlan
+from sheet_crm.workbook import AMOUNT, Cell, ChartSpec, ToolTab, Workbook, WritePlan
 
 REAL = ("conformance", "real-workbooks")
 MUST_REFUSE: dict[str, type[SheetCrmError]] = {
@@ -85,7 +85,13 @@ def tool_tabs(round_: int) -> list[ToolTab]:
     ]
     chart = ChartSpec("Spend by customer", "column", (1, 3, 14), (("Spend", 3, 3, 14),), anchor="G3")
     return [
-        ToolTab("Tiers", ["Customer ID", "Tier", "Spend", "Since", "Why"], rows, charts=[chart]),
+        ToolTab(
+            "Tiers",
+            ["Customer ID", "Tier", "Spend", "Since", "Why"],
+            rows,
+            charts=[chart],
+            formats={"Spend": AMOUNT},  # a number format appended to the owner's styles
+        ),
         ToolTab(
             "Issues",
             ["Where", "Problem"],
