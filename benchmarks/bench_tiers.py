@@ -64,10 +64,8 @@ def generated_records(n_customers: int, n_orders: int, seed: int = 1) -> Records
     amounts[refund] = -np.round(amounts[refund] / 2, 2)
     products = [f"Product {k}" for k in range(200)]
     prod = rng.integers(0, 200, size=n_orders)
-    # Order is a plain dataclass in newer versions of the model, a pydantic model before.
-    make_order = getattr(Order, "model_construct", Order)
     orders = [
-        make_order(
+        Order(
             row=j + 2,
             invalid=set(),
             extra={},
