@@ -111,3 +111,26 @@ def test_summarise_collapses_same_day_purchases() -> None:
     assert list(s.t_x) == [2.0, 0.0]  # weeks
     assert list(s.T) == [4.0, 2.0]
     assert list(s.monetary) == [25.0, 0.0]  # (20 + 30) / 2; the first day is not a repeat
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_summarise_whatever_the_customer_numbers_and_order(shuffle: bool) -> None:
+    """The same purchases give the same summary whether they come sorted or not, and
+    whether the customer numbers are small (one sort of a combined key) or so large
+    that the combined key would overflow (``np.lexsort`` instead)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    small = rng.integers(0, 40, n)
+    days = 738_000 + rng.integers(0, 700, n)
+    value = np.round(rng.uniform(5, 90, n), 2)
+    order = rng.permutation(n) if shuffle else np.lexsort((days, small))
+    small, days, value = small[order], days[order], value[order]
+    big = small * (1 << 55) + 7  # the same customers, numbered far apart
+    a = ltv.summarise(small, days, value, 739_000)
+    b = ltv.summarise(big, days, value, 739_000)
+    assert ((b.keys - 7) >> 55).tolist() == a.keys.tolist()
+    for field in ("x", "t_x", "T", "monetary"):
+        assert np.allclose(getattr(a, field), getattr(b, field)), field
+    if not shuffle:  # already in order: neither way sorts again
+        assert ltv.by_customer_then_day(small, days) is None
+        assert ltv.by_customer_then_day(big, days) is None
