@@ -25,7 +25,7 @@ from .gcpause import paused_gc
 from .model import Records, build_records
 from .render import issues_tab
 from .steps import STEPS, Context, StepOutput, load, plan_steps
-from .workbook import ToolTab, Workbook, WritePlan, WriteReport
+from .workbook import WHOLE, ToolTab, Workbook, WritePlan, WriteReport
 
 # The names a command line uses for steps (`sheet-crm segment` runs "segments").
 COMMAND_STEPS: dict[str, tuple[str, ...]] = {
@@ -333,6 +333,7 @@ def runs_tab(
         note="One row per run of sheet-crm.",
         append_only=True,
         widths={"Started": 18, "Finished": 18, "Steps": 40, "Tabs written": 50},
+        formats={"Customers": WHOLE, "Errors": WHOLE, "Warnings": WHOLE, "Cells edited": WHOLE},
     )
 
 
