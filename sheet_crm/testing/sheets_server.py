@@ -455,23 +455,7 @@ def _format_fields(fields: str) -> list[str]:
     ``"userEnteredFormat.numberFormat"`` -> ``["numberFormat"]``,
     ``"userEnteredFormat(textFormat,backgroundColor)"`` -> both. Fields the mask names
     and the request's cell leaves out are cleared, as Google does."""
-    out: list[str] = []
-    depth, start, parts = 0, 0, []
-    for i, ch in enumerate(fields + ","):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(fields[start:i].strip())
-            start = i + 1
-    for part in parts:
-        if part.startswith("userEnteredFormat."):
-            out.append(part.split(".")[1].split("(")[0])
-        elif part.startswith("userEnteredFormat(") and part.endswith(")"):
-            inner = part[len("userEnteredFormat(") : -1].split(",")
-            out.extend(p.strip().split(".")[0].split("(")[0] for p in inner)
-    return [name for name in out if name]
+    return list(_parse_mask(fields).get("userEnteredFormat", {}))
 
 
 def _grid_box(ss: Spreadsheet, g: dict[str, Any]) -> Box:
