@@ -461,14 +461,17 @@ class StylesEditor:
         self.changed = True
         return new_id
 
-    def number_style(self, code: str) -> int:
-        """The cellXfs index of plain cells showing numbers with ``code``."""
+    def _xf(self, num: int, font: int, fill: int, extra: str) -> int:
+        """The cellXfs index of a cell format (found, or appended)."""
         xf_id = ' xfId="0"' if self._list("cellStyleXfs") else ""
         return self._find_or_add(
             "cellXfs",
-            f'<{{p}}xf numFmtId="{self.number_format(code)}" fontId="0" fillId="0" borderId="0"{xf_id}'
-            ' applyNumberFormat="1"/>',
+            f'<{{p}}xf numFmtId="{num}" fontId="{font}" fillId="{fill}" borderId="0"{xf_id}{extra}/>',
         )
+
+    def number_style(self, code: str) -> int:
+        """The cellXfs index of plain cells showing numbers with ``code``."""
+        return self._xf(self.number_format(code), 0, 0, ' applyNumberFormat="1"')
 
     def tool_styles(self, date1904: bool) -> StyleIds:
         fonts = self._list("fonts")
@@ -492,21 +495,11 @@ class StylesEditor:
             '<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="FFE8EEF7"/>'
             '<{p}bgColor indexed="64"/></{p}patternFill></{p}fill>',
         )
-        day = self.number_format("yyyy-mm-dd")
-        moment = self.number_format("yyyy-mm-dd hh:mm")
-        xf_id = ' xfId="0"' if self._list("cellStyleXfs") else ""
-
-        def xf(num: int, font: int, fill_id: int, extra: str) -> int:
-            return self._find_or_add(
-                "cellXfs",
-                f'<{{p}}xf numFmtId="{num}" fontId="{font}" fillId="{fill_id}" borderId="0"{xf_id}{extra}/>',
-            )
-
         return StyleIds(
-            note=xf(0, note_font, 0, ' applyFont="1"'),
-            header=xf(0, bold_font, fill, ' applyFont="1" applyFill="1"'),
-            date=xf(day, 0, 0, ' applyNumberFormat="1"'),
-            datetime=xf(moment, 0, 0, ' applyNumberFormat="1"'),
+            note=self._xf(0, note_font, 0, ' applyFont="1"'),
+            header=self._xf(0, bold_font, fill, ' applyFont="1" applyFill="1"'),
+            date=self.number_style("yyyy-mm-dd"),
+            datetime=self.number_style("yyyy-mm-dd hh:mm"),
             date1904=date1904,
         )
 
