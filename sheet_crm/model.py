@@ -95,10 +95,7 @@ class Customer:
 
     @property
     def display_name(self) -> str:
-        first, last = self.first_name, self.last_name
-        if first and last:
-            return f"{first} {last}"
-        return first or last or self.name or self.company or self.email or self.key
+        return self.full_name or self.company or self.email or self.key
 
 
 @dataclass(slots=True)
