@@ -338,21 +338,37 @@ def runs_tab(
 
 
 def describe_tabs(target: str | Path | Backend) -> list[dict[str, Any]]:
-    """Each tab: its name, whose it is (owner or tool), data rows, header row, and which
-    owner tab it is read as."""
-    from .workbook import TOOL_TABS
+    """Each tab: its name, whose it is (owner or tool), data rows, header row, which
+    owner tab it is read as (``kind``; None when it is not read), and a ``note`` when
+    that needs saying: another tab is read as its kind, or several tabs could be the
+    same owner tab and a run would refuse until the owner says which (``warning``)."""
+    from .config import owner_tab_choices
+    from .workbook import TAB_SETTINGS, TOOL_TABS
 
     _backend, workbook = read_workbook(target)
+    choices = owner_tab_choices(workbook)
     out = []
     for name, table in workbook.tables.items():
         owner = "sheet-crm" if name in TOOL_TABS else "you"
+        could_be = table.kind if owner == "you" else None
+        choice = choices.get(could_be) if could_be else None
+        kind, note, warning = could_be, "", ""
+        if choice is not None and choice.problem:
+            kind, warning = None, f"{choice.problem} Fix: {choice.fix}"
+        elif choice is not None and choice.table is not None and choice.table.name != name:
+            how = f"chosen by {TAB_SETTINGS[could_be]}" if choice.how == "setting" else "by its exact name"
+            kind = None
+            note = f"not read; '{choice.table.name}' is read as {could_be}, {how}"
         out.append(
             {
                 "tab": name,
                 "owner": owner,
                 "rows": len(table.rows),
                 "header_row": table.header_row if table.headers else None,
-                "kind": table.kind if owner == "you" else None,
+                "kind": kind,
+                "could_be": could_be,
+                "note": note,
+                "warning": warning,
             }
         )
     return out

@@ -653,8 +653,15 @@ def tabs_cmd(workbook: str, as_json: bool) -> None:
     for column in ("Tab", "Owner", "Rows", "Header row", "Reads as"):
         table.add_column(column)
     for t in tabs:
-        table.add_row(t["tab"], t["owner"], str(t["rows"]), str(t["header_row"] or "-"), t["kind"] or "-")
-    out.print(table)
+        reads_as = t["kind"] or "-"
+        if t["warning"]:
+            reads_as = f"{t['could_be']}? (see below)"
+        elif t["note"]:
+            reads_as = f"- ({t['note']})"
+        table.add_row(t["tab"], t["owner"], str(t["rows"]), str(t["header_row"] or "-"), reads_as)
+    out.print(table, markup=False)
+    for warning in dict.fromkeys(t["warning"] for t in tabs if t["warning"]):
+        err.print(f"Warning: {warning}", markup=False)
 
 
 @cli.command("templates")

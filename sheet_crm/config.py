@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from .findings import FindingList, Severity
 from .normalize import parse_bool, parse_number, text
-from .workbook import Workbook, header_key
+from .workbook import OWNER_TABS, TAB_SETTINGS, TabChoice, Workbook, choose_tab, header_key
 
 
 class Settings(BaseModel):
@@ -64,6 +64,22 @@ class Settings(BaseModel):
         90, description="A customer is new for this many days after their first order."
     )
     check_domains: bool = Field(False, description="Look up email domains (needs the network).")
+    # Which tab to read as each owner tab, when several could be it (a 'Contacts' tab of
+    # suppliers beside 'Clients'): blank = the only one, or the one named exactly so.
+    customers_tab: str = Field("", description="The tab to read as Customers when several could be.")
+    orders_tab: str = Field("", description="The tab to read as Orders when several could be.")
+    interactions_tab: str = Field("", description="The tab to read as Interactions when several could be.")
+    segments_tab: str = Field("", description="The tab to read as Segments when several could be.")
+    templates_tab: str = Field("", description="The tab to read as Templates when several could be.")
+    settings_tab: str = Field(
+        "",
+        description="The tab to read as Settings when several could be; from the environment "
+        "(SHEET_CRM_SETTINGS_TAB) or the command line only, since it says which tab the settings are in.",
+    )
+
+    def tab_choice(self, kind: str) -> str:
+        """The owner's choice of tab for an owner tab kind ('' when none)."""
+        return str(getattr(self, TAB_SETTINGS.get(kind, ""), "") or "")
 
     @property
     def day_first(self) -> bool:
@@ -120,7 +136,7 @@ def load_settings(
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    table = workbook.find("Settings") if workbook else None
+    table = workbook.find("Settings", settings_tab_choice(overrides, environ)) if workbook else None
     if table is not None and table.has("setting") and table.has("value"):
         for row in table.rows:
             key = header_key(table.value(row, "setting"))
@@ -129,6 +145,18 @@ def load_settings(
                 continue
             name = _KEYS.get(key)
             loc = table.location(row, "value")
+            if name == "settings_tab":
+                findings.add(
+                    "setting-in-wrong-place",
+                    Severity.WARNING,
+                    table.location(row, "setting"),
+                    "The settings tab cannot be chosen inside a Settings tab (sheet-crm has to know "
+                    "which tab holds the settings before it reads them), so this row is ignored.",
+                    "Delete this row; if several tabs could be Settings, set the environment "
+                    "variable SHEET_CRM_SETTINGS_TAB instead.",
+                    value=raw,
+                )
+                continue
             if name is None:
                 findings.add(
                     "unknown-setting",
@@ -167,6 +195,33 @@ def load_settings(
             values[name] = value
             origin[name] = "command line"
     return Settings(**values), origin
+
+
+def settings_tab_choice(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> str:
+    """The owner's choice of Settings tab: the command line, else the environment."""
+    environ = os.environ if environ is None else environ
+    chosen = (overrides or {}).get("settings_tab") or environ.get("SHEET_CRM_SETTINGS_TAB") or ""
+    return str(chosen)
+
+
+def owner_tab_choices(
+    workbook: Workbook,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, TabChoice]:
+    """Which tab is read as each owner tab kind, and why, without raising: what
+    ``sheet-crm tabs`` shows. When the Settings tab itself cannot be chosen, the other
+    choices come from the environment and the command line alone."""
+    environ = os.environ if environ is None else environ
+    settings_choice = choose_tab(workbook.tables, "Settings", settings_tab_choice(overrides, environ))
+    readable = workbook if not settings_choice.problem else None
+    cfg, _origin = load_settings(readable, overrides, environ=environ)
+    choices = {kind: choose_tab(workbook.tables, kind, cfg.tab_choice(kind)) for kind in OWNER_TABS}
+    choices["Settings"] = settings_choice
+    return choices
 
 
 def _kind(name: str) -> str:

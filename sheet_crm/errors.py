@@ -99,3 +99,14 @@ class NothingToUndo(SheetCrmError):
     """An undo names something the log does not have."""
 
     exit_code = 2
+
+
+class AmbiguousTab(SheetCrmError):
+    """Several tabs could be the same owner tab (two could be Customers) and nothing says
+    which, or a setting names a tab that cannot be it.
+
+    Exit code 2, like ``ConfigError``: nothing is wrong with the file or the machine, the
+    owner has to say which tab (a setting) or rename one, and running again as it is can
+    never succeed. (3 is for "could not run": a missing file, a lock, the network.)"""
+
+    exit_code = 2

@@ -398,7 +398,7 @@ def build_records(workbook: Workbook, settings: Settings, findings: FindingList 
     (orders may name the customer by ID or by email).
     """
     findings = findings if findings is not None else FindingList()
-    customers_table = workbook.find("Customers")
+    customers_table = workbook.find("Customers", settings.tab_choice("Customers"))
     if customers_table is None:
         raise TabNotFound(
             "The workbook has no Customers tab.",
@@ -410,17 +410,17 @@ def build_records(workbook: Workbook, settings: Settings, findings: FindingList 
     customers = _rows(customers_table, Customer, settings, findings)
     tables = {"Customers": customers_table}
     orders: list[Order] = []
-    table = workbook.find("Orders")
+    table = workbook.find("Orders", settings.tab_choice("Orders"))
     if table is not None:
         tables["Orders"] = table
         orders = _rows(table, Order, settings, findings)
     interactions: list[Interaction] = []
-    table = workbook.find("Interactions")
+    table = workbook.find("Interactions", settings.tab_choice("Interactions"))
     if table is not None:
         tables["Interactions"] = table
         interactions = _rows(table, Interaction, settings, findings)
     for kind in ("Segments", "Templates", "Settings"):
-        t = workbook.find(kind)
+        t = workbook.find(kind, settings.tab_choice(kind))
         if t is not None:
             tables[kind] = t
     return Records(customers, orders, interactions, tables)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from .errors import AmbiguousTab
 from .findings import FindingList, Location, Severity
 
 # ---------------------------------------------------------------- cells
@@ -220,19 +221,17 @@ def tab_kind(name: str) -> str | None:
     for kind in OWNER_TABS:
         if header_key(kind) == key:
             return kind
-    aliases = {
-        "clients": "Customers",
-        "contacts": "Customers",
-        "guests": "Customers",
-        "sales": "Orders",
-        "purchases": "Orders",
-        "bookings": "Orders",
-        "invoices": "Orders",
-        "contactlog": "Interactions",
-        "activity": "Interactions",
-        "config": "Settings",
-    }
-    return aliases.get(key)
+    return _ALIAS_KIND.get(key)
+
+
+# Other names owners give their tabs, matched like headers ("contact-log" too).
+TAB_ALIASES: dict[str, tuple[str, ...]] = {
+    "Customers": ("Clients", "Contacts", "Guests"),
+    "Orders": ("Sales", "Purchases", "Bookings", "Invoices"),
+    "Interactions": ("Contact log", "Activity"),
+    "Settings": ("Config",),
+}
+_ALIAS_KIND = {header_key(alias): kind for kind, aliases in TAB_ALIASES.items() for alias in aliases}
 
 
 # ---------------------------------------------------------------- tables
@@ -312,15 +311,140 @@ class Workbook:
     version: str = ""
     findings: FindingList = field(default_factory=FindingList)  # structural findings
 
-    def find(self, kind: str) -> Table | None:
-        """The owner tab of a kind (``'Customers'``), matched tolerantly by name."""
-        for table in self.tables.values():
-            if table.kind == kind:
-                return table
-        return None
+    def find(self, kind: str, chosen: str = "") -> Table | None:
+        """The owner tab of a kind (``'Customers'``), matched tolerantly by name; None
+        when there is none. ``chosen`` is the owner's choice (the ``customers_tab``
+        setting). Raises ``AmbiguousTab`` when several tabs could be it and neither an
+        exact name nor ``chosen`` says which (see ``choose_tab``)."""
+        choice = choose_tab(self.tables, kind, chosen)
+        if choice.problem:
+            raise AmbiguousTab(choice.problem, choice.fix, where=self.source)
+        return choice.table
 
     def tab(self, name: str) -> Table | None:
         return self.tables.get(name)
+
+
+# The setting that picks the tab read as each owner tab when several could be it.
+TAB_SETTINGS: dict[str, str] = {kind: f"{kind.lower()}_tab" for kind in OWNER_TABS}
+
+_NOUNS = {"Interactions": "interactions with customers"}
+
+
+@dataclass(frozen=True)
+class TabChoice:
+    """Which tab is read as an owner tab of ``kind``, and why; or, in ``problem`` and
+    ``fix``, why none can be (several could be it, or the setting names a wrong tab)."""
+
+    kind: str
+    table: Table | None
+    candidates: tuple[str, ...] = ()  # every tab whose name reads as this kind
+    how: str = ""  # "only one", "exact name", "setting"
+    problem: str = ""
+    fix: str = ""
+
+
+def choose_tab(tables: Mapping[str, Table], kind: str, chosen: str = "") -> TabChoice:
+    """The tab to read as ``kind``, among the tabs whose name reads as it (``tab_kind``:
+    'Contacts', 'Clients' and 'Customers' all read as Customers).
+
+    The owner's choice (``chosen``, the ``customers_tab`` setting) wins; then the only
+    candidate; then the tab named exactly ``kind`` ('Customers'), then the one named so
+    ignoring case and outer spaces. Anything else is refused rather than guessed: the
+    first of two candidates may be a supplier list, and validate writes Customer IDs
+    into the tab it reads as Customers.
+    """
+    candidates = [t for t in tables.values() if t.kind == kind]
+    names = tuple(t.name for t in candidates)
+    setting = TAB_SETTINGS.get(kind, f"{kind.lower()}_tab")
+    if kind == "Settings":  # chosen outside the workbook: see config.settings_tab_choice
+        setting = "SHEET_CRM_SETTINGS_TAB"
+    raw = str(chosen or "")
+    chosen = raw.strip()
+    if chosen:
+        picked = (
+            [t for t in candidates if t.name == raw]
+            or [t for t in candidates if t.name.strip() == chosen]
+            or [t for t in candidates if t.name.strip().casefold() == chosen.casefold()]
+        )
+        if len(picked) == 1:
+            return TabChoice(kind, picked[0], names, "setting")
+        if picked:
+            problem = (
+                f"The setting {setting} says {_show_tab(chosen)}, which could be any of "
+                f"{_list_tabs([t.name for t in picked])} (they differ only in capitals or spaces)."
+            )
+            fix = f"Type the name in {setting} exactly as the tab is spelled, or rename the other tabs."
+            return TabChoice(kind, None, names, "", problem, fix)
+        other = _tab_named(tables, chosen)
+        if other is not None:
+            problem = (
+                f"The setting {setting} names the tab {_show_tab(other.name)}, but sheet-crm "
+                f"reads a tab as {kind} only when its name says so "
+                f"({', '.join(_kind_names(kind))})."
+            )
+            fix = f"Rename that tab to {kind}" + (
+                f", or set {setting} to one of {_list_tabs(names)}." if names else "."
+            )
+        else:
+            problem = (
+                f"The setting {setting} names the tab {_show_tab(chosen)}, but the workbook has no such tab."
+            )
+            fix = (
+                f"Type the name of one of the tabs that can be {kind}: {_list_tabs(names)}."
+                if names
+                else f"Correct the tab name in the setting {setting}, or clear it."
+            )
+        return TabChoice(kind, None, names, "", problem, fix)
+    if len(candidates) <= 1:
+        return TabChoice(kind, candidates[0] if candidates else None, names, "only one")
+    exact = [t for t in candidates if t.name == kind] or [
+        t for t in candidates if t.name.strip().casefold() == kind.casefold()
+    ]
+    if len(exact) == 1:
+        return TabChoice(kind, exact[0], names, "exact name")
+    noun = _NOUNS.get(kind, kind.lower())
+    problem = (
+        f"Several tabs could be the {kind} tab: {_list_tabs(names)}. sheet-crm will not guess "
+        f"which one holds your {noun}"
+        + (", because it writes Customer IDs into that tab." if kind == "Customers" else ".")
+    )
+    if kind == "Settings":
+        fix = (
+            f"Set the environment variable SHEET_CRM_SETTINGS_TAB to the name of the tab that holds "
+            f"your settings (for example {_show_tab(names[0])}), or rename the other tabs. This choice "
+            f"cannot be typed in a Settings tab, because sheet-crm has to know which tab that is first."
+        )
+    else:
+        fix = (
+            f"Add a row to the Settings tab with Setting {setting} and, as Value, the name of the tab "
+            f"to use (for example {_show_tab(names[0])}); or rename the other tabs."
+        )
+    return TabChoice(kind, None, names, "", problem, fix)
+
+
+def _tab_named(tables: Mapping[str, Table], name: str) -> Table | None:
+    if name in tables:
+        return tables[name]
+    folded = [t for t in tables.values() if t.name.strip().casefold() == name.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _kind_names(kind: str) -> list[str]:
+    return [kind, *TAB_ALIASES.get(kind, ())]
+
+
+def _show_tab(name: str) -> str:
+    """A tab name quoted for a message: short, and with no character that could not
+    be printed (a name may hold anything a file or Google allows)."""
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    return "'" + "".join(ch if ch.isprintable() else "\ufffd" for ch in shown) + "'"
+
+
+def _list_tabs(names: Sequence[str]) -> str:
+    shown = [_show_tab(n) for n in names[:8]]
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return ", ".join(shown) + more
 
 
 def build_table(

@@ -10,7 +10,7 @@ from conftest import TODAY
 
 from sheet_crm import api
 from sheet_crm.backends.memory import MemoryBackend
-from sheet_crm.errors import WorkbookChanged
+from sheet_crm.errors import AmbiguousTab, WorkbookChanged
 from sheet_crm.workbook import Workbook
 
 NOW = datetime(2026, 11, 22, 9, 0)
@@ -102,3 +102,41 @@ def test_dry_run_writes_nothing_but_describes_the_plan() -> None:
     described = api.describe_plan(report.plan)
     assert "Issues" in described["tabs"] and "Runs" in described["tabs"]
     assert report.to_dict()["would_write"] == described
+
+
+SUPPLIERS = [["ID", "Name", "Email"], [None, "Acme Supplies", "sales@acme.example"]]
+
+
+def test_a_supplier_tab_before_customers_is_left_alone() -> None:
+    """The issue's case: 'Contacts' (suppliers) comes first; IDs go into Customers only."""
+    b = CountingBackend({"Contacts": SUPPLIERS, **sheets()})
+    b.sheets["Customers"].append([None, "Cy", "Fox", "cy@example.net", "yes"])
+    report = api.run(b, ["validate"], today=TODAY, now=NOW)
+    assert [(e.tab, e.row, e.value) for e in report.plan.edits] == [("Customers", 4, "C-00003")]
+    assert b.sheets["Contacts"] == SUPPLIERS
+
+
+def test_two_tabs_that_could_be_customers_stop_the_run_until_the_owner_chooses() -> None:
+    data = {"Contacts": SUPPLIERS, "Clients": sheets()["Customers"]}
+    b = CountingBackend(data)
+    with pytest.raises(AmbiguousTab) as err:
+        api.run(b, ["validate"], today=TODAY, now=NOW)
+    assert err.value.exit_code == 2 and "'Contacts', 'Clients'" in err.value.message
+    assert b.writes == 0
+    b.sheets["Settings"] = [["Setting", "Value"], ["Customers tab", "Clients"]]
+    report = api.run(b, ["validate"], today=TODAY, now=NOW)
+    assert report.records is not None and report.records.tables["Customers"].name == "Clients"
+    assert b.sheets["Contacts"] == SUPPLIERS
+
+
+def test_describe_tabs_says_which_tab_is_read_and_warns_of_ambiguity() -> None:
+    tabs = api.describe_tabs(MemoryBackend({"Contacts": SUPPLIERS, **sheets(), "Sales": [["Amount"]]}))
+    shown = {t["tab"]: (t["kind"], t["could_be"], t["note"], t["warning"]) for t in tabs}
+    assert shown["Customers"] == ("Customers", "Customers", "", "")
+    assert shown["Contacts"][:2] == (None, "Customers")
+    assert "'Customers' is read as Customers, by its exact name" in shown["Contacts"][2]
+    assert shown["Orders"][0] == "Orders" and shown["Sales"][0] is None
+    both = api.describe_tabs(MemoryBackend({"Contacts": SUPPLIERS, "Clients": sheets()["Customers"]}))
+    assert [t["kind"] for t in both] == [None, None]
+    assert all("Several tabs could be the Customers tab" in t["warning"] for t in both)
+    assert all("customers_tab" in t["warning"] for t in both)

@@ -6,11 +6,14 @@ from datetime import datetime
 
 import pytest
 
+from sheet_crm.errors import AmbiguousTab
 from sheet_crm.findings import FindingList, Location, column_index, column_letter
 from sheet_crm.workbook import (
     CellError,
     ToolTab,
+    Workbook,
     build_table,
+    choose_tab,
     generated_note,
     header_key,
     needs_text_guard,
@@ -102,3 +105,82 @@ def test_helpers() -> None:
     assert Location("Bob's", 2).cell == "'Bob''s'!2"
     assert all(needs_text_guard(v) for v in ("=1+1", "+44", "-3", "@SUM(A1)", "\tx", "\rx"))
     assert not any(needs_text_guard(v) for v in ("Ann", "", 5, None))
+
+
+# ---------------------------------------------------------------- which tab is which
+
+
+def _book(*names: str) -> Workbook:
+    return Workbook({n: build_table(n, [["Name", "Email"], ["Ann", "ann@x.org"]]) for n in names})
+
+
+@pytest.mark.parametrize(
+    ("names", "kind", "chosen", "expected", "how"),
+    [
+        (("Contacts",), "Customers", "", "Contacts", "only one"),
+        (("Contacts", "Customers"), "Customers", "", "Customers", "exact name"),  # the issue's case
+        (("Cust'o\"mers", "Customers"), "Customers", "", "Customers", "exact name"),
+        (("Clients", " customers "), "Customers", "", " customers ", "exact name"),  # case and spaces
+        (("Contacts", "Clients"), "Customers", "clients", "Clients", "setting"),
+        (("Sales", "Bookings", "Orders"), "Orders", "", "Orders", "exact name"),
+        (("Sales", "Bookings"), "Orders", "Bookings", "Bookings", "setting"),
+        (("Config", "Settings"), "Settings", "", "Settings", "exact name"),
+    ],
+)
+def test_choose_tab_prefers_the_owners_choice_then_the_exact_name(
+    names: tuple[str, ...], kind: str, chosen: str, expected: str, how: str
+) -> None:
+    choice = choose_tab(_book(*names).tables, kind, chosen)
+    assert choice.problem == ""
+    assert choice.table is not None and (choice.table.name, choice.how) == (expected, how)
+
+
+def test_several_candidates_and_no_choice_are_refused_naming_them() -> None:
+    book = _book("Contacts", "Clients")
+    choice = choose_tab(book.tables, "Customers")
+    assert choice.table is None and choice.candidates == ("Contacts", "Clients")
+    assert "'Contacts', 'Clients'" in choice.problem and "customers_tab" in choice.fix
+    with pytest.raises(AmbiguousTab) as err:
+        book.find("Customers")
+    assert err.value.exit_code == 2 and "will not guess" in err.value.message
+
+
+def test_every_owner_tab_kind_is_checked() -> None:
+    book = _book("Sales", "Invoices", "Activity", "Contact log", "Config", " config")
+    for kind, setting in (("Orders", "orders_tab"), ("Interactions", "interactions_tab")):
+        with pytest.raises(AmbiguousTab) as err:
+            book.find(kind)
+        assert setting in err.value.fix
+    with pytest.raises(AmbiguousTab) as err:
+        book.find("Settings")
+    assert "SHEET_CRM_SETTINGS_TAB" in err.value.fix  # not the Settings tab itself
+
+
+@pytest.mark.parametrize(
+    ("chosen", "words"),
+    [
+        ("Suppliers", "has no such tab"),
+        ("Notes", "only when its name says so (Customers, Clients, Contacts, Guests)"),
+    ],
+)
+def test_a_choice_that_cannot_be_used_is_refused(chosen: str, words: str) -> None:
+    book = _book("Contacts", "Customers", "Notes")
+    with pytest.raises(AmbiguousTab) as err:
+        book.find("Customers", chosen)
+    assert words in err.value.message
+    assert "'Contacts', 'Customers'" in err.value.fix
+
+
+def test_names_in_messages_are_printable_and_short() -> None:
+    hidden = "C" + "\u200b" * 80 + "ontacts\n"  # reads as Contacts: invisible characters are ignored
+    choice = choose_tab(_book("Clients", hidden).tables, "Customers")
+    assert choice.problem.startswith("Several tabs could be the Customers tab: 'Clients', 'C\ufffd")
+    assert choice.problem.isprintable() and "\u200b" * 60 not in choice.problem and "..." in choice.problem
+
+
+def test_a_choice_matching_several_tabs_but_for_capitals_is_refused() -> None:
+    book = _book("Clients", "clients")
+    assert book.find("Customers", "clients") is book.tables["clients"]  # exact spelling wins
+    with pytest.raises(AmbiguousTab) as err:
+        book.find("Customers", "CLIENTS")
+    assert "differ only in capitals or spaces" in err.value.message

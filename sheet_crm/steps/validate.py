@@ -701,7 +701,7 @@ class _Validator:
 
     def _setting_location(self, *names: str) -> Location:
         """The Value cell of the first of ``names`` typed in the Settings tab."""
-        table = self.records.tables.get("Settings") or self.ctx.workbook.find("Settings")
+        table = self.records.tables.get("Settings")  # build_records chose it (or there is none)
         if table is None:
             return Location("Settings")
         if table.has("setting"):
