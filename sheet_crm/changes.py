@@ -28,25 +28,30 @@ def content_hash(workbook: Workbook, today: date, steps: Sequence[str]) -> str:
     the same results. (Blank decisions count as none, so the tabs a first run creates
     do not make the second run look changed.)"""
     h = hashlib.sha256()
-    h.update(f"{__version__}|{today.isoformat()}|{','.join(steps)}".encode())
+    h.update(_bytes(f"{__version__}|{today.isoformat()}|{','.join(steps)}"))
     for name in sorted(workbook.tables):
         if name in TOOL_TABS:
             continue
         table = workbook.tables[name]
-        h.update(b"\x00tab\x00" + name.encode())
-        h.update(repr(table.headers).encode())
+        h.update(b"\x00tab\x00" + _bytes(name))
+        h.update(_bytes(repr(table.headers)))
         for row in table.rows:
             cells = "\x1f".join([v if type(v) is str else _canon(v) for v in row.values])
-            h.update(f"{row.number}\x1e{cells}\x1d".encode())
+            h.update(_bytes(f"{row.number}\x1e{cells}\x1d"))
     for name, (keys, decisions) in decision_tabs().items():
         chosen = previous_decisions(workbook, name, keys, decisions)
-        h.update(b"\x00decisions\x00" + name.encode())
+        h.update(b"\x00decisions\x00" + _bytes(name))
         h.update(
-            repr(
-                sorted((k, sorted((c, _canon(x)) for c, x in v.items())) for k, v in chosen.items())
-            ).encode()
+            _bytes(repr(sorted((k, sorted((c, _canon(x)) for c, x in v.items())) for k, v in chosen.items())))
         )
     return h.hexdigest()[:32]
+
+
+def _bytes(text: str) -> bytes:
+    """UTF-8 that also takes a lone surrogate (``_xD800_`` in an .xlsx, ``\\ud800`` in
+    Google's JSON): such a cell is not valid text, but it is what the owner's file holds,
+    so it must hash, and hash differently from any other cell."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _canon(value: object) -> str:

@@ -20,13 +20,15 @@ import numpy as np
 
 from .config import Settings
 from .errors import TabNotFound
-from .findings import FindingList, Severity
+from .findings import FindingList, Location, Severity
 from .normalize import (
+    has_broken_text,
     parse_bool,
     parse_channel,
     parse_date,
     parse_money,
     parse_number,
+    repair_text,
     split_list,
     text,
 )
@@ -345,14 +347,19 @@ def _rows(table: Table, model: type, settings: Settings, findings: FindingList) 
         for fieldname, i, target, parser in plan:
             value = values[i] if i < width else None
             if parser is None:
+                if type(value) is str and has_broken_text(value):
+                    value = _repaired(findings, table, row, i, value)
                 extra[fieldname] = value
                 continue
             if value is None:
                 continue  # blank: the record's default is what a blank cell means
             kind = type(value)
-            if kind is str and parser is _plain_text:
-                data[target] = " ".join(value.split())  # the common case, inlined
-                continue
+            if kind is str:
+                if not value.isascii() and has_broken_text(value):
+                    value = _repaired(findings, table, row, i, value)
+                if parser is _plain_text:
+                    data[target] = " ".join(value.split())  # the common case, inlined
+                    continue
             if kind is CellError or kind is NoCachedValue:
                 _formula_finding(findings, table, row, fieldname, value)
                 invalid.add(target)
@@ -367,6 +374,36 @@ def _rows(table: Table, model: type, settings: Settings, findings: FindingList) 
         data["extra"] = extra
         out.append(model(**data))
     return out
+
+
+def _repaired(findings: FindingList, table: Table, row: Row, index: int, value: str) -> str:
+    """A cell holding half of a UTF-16 pair (``_xD800_`` in the file): the character
+    cannot be shown, hashed as text, printed or sent, so it becomes U+FFFD, in the record
+    and in the row as read (so every step, finding and output sees the same text), and
+    the owner is told. A later write compares the cell with what was read, so the cell
+    itself is never overwritten on the strength of the repaired text."""
+    fixed = repair_text(value)
+    row.values[index] = fixed
+    header = table.headers[index] if index < len(table.headers) else ""
+    findings.add(
+        "broken-character",
+        Severity.WARNING,
+        Location(table.name, row.number, table.column_number(index), header),
+        "The cell holds a broken character (half of a pair that makes one character, saved in "
+        "the file as something like _xD800_); no program can show it, so it is read as \ufffd.",
+        "Retype the text in this cell.",
+        value=fixed,
+    )
+    return fixed
+
+
+def repair_table(table: Table, findings: FindingList) -> None:
+    """``_repaired`` over every cell of a small owner tab read as it is (Settings,
+    Segments, Templates), whose text goes into rules, drafts and settings."""
+    for row in table.rows:
+        for i, value in enumerate(row.values):
+            if type(value) is str and has_broken_text(value):
+                _repaired(findings, table, row, i, value)
 
 
 def _formula_finding(findings: FindingList, table: Table, row: Row, fieldname: str, value: Cell) -> None:
@@ -422,6 +459,7 @@ def build_records(workbook: Workbook, settings: Settings, findings: FindingList 
     for kind in ("Segments", "Templates", "Settings"):
         t = workbook.find(kind, settings.tab_choice(kind))
         if t is not None:
+            repair_table(t, findings)
             tables[kind] = t
     return Records(customers, orders, interactions, tables)
 

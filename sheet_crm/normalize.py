@@ -53,10 +53,30 @@ FALSE_WORDS = {
 }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_broken_text(value: str) -> bool:
+    """True when text holds a surrogate code point: half of a UTF-16 pair, which is not a
+    character (an .xlsx cell can spell one as ``_xD800_``). Such text cannot be encoded,
+    printed or sent. ``isascii`` is a flag lookup, so plain text costs nothing here."""
+    return not value.isascii() and _SURROGATE.search(value) is not None
+
+
+def repair_text(value: str) -> str:
+    """``value`` with each surrogate pair joined into its character and each lone half
+    replaced by U+FFFD, the replacement character every program shows as such."""
+    if not has_broken_text(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def text(value: Cell) -> str:
-    """A cell as trimmed text; numbers without a spurious ``.0``; dates as ISO."""
+    """A cell as trimmed text; numbers without a spurious ``.0``; dates as ISO. Text
+    never keeps a lone surrogate (see ``repair_text``)."""
     if type(value) is str:  # the common case first
-        return " ".join(value.split())
+        t = " ".join(value.split())
+        return t if t.isascii() else repair_text(t)
     if value is None or isinstance(value, CellError | NoCachedValue):
         return ""
     if isinstance(value, bool):
@@ -67,7 +87,7 @@ def text(value: Cell) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
-    return " ".join(str(value).split())
+    return repair_text(" ".join(str(value).split()))
 
 
 def parse_bool(value: Cell) -> tuple[bool | None, str]:

@@ -66,3 +66,12 @@ def test_hash_follows_owner_tabs_and_decisions_not_derived_tabs() -> None:
 def test_last_run_value_reads_the_newest_runs_row() -> None:
     assert last_run_value(before().read(), "Content hash") == "abc123"
     assert last_run_value(MemoryBackend({"Customers": [["Name"]]}).read(), "Content hash") == ""
+
+
+def test_hash_takes_text_with_a_lone_surrogate() -> None:
+    """``_xD800_`` in an .xlsx cell reads as a lone surrogate: UTF-8 cannot encode it."""
+    day = date(2026, 11, 22)
+    broken = MemoryBackend({"Customers": [["Name"], ["Ann\ud800"]], "Ann\udfff": [["x"], ["y"]]}).read()
+    replaced = MemoryBackend({"Customers": [["Name"], ["Ann\ufffd"]], "Ann\ufffd": [["x"], ["y"]]}).read()
+    h = content_hash(broken, day, ["validate"])
+    assert h == content_hash(broken, day, ["validate"]) != content_hash(replaced, day, ["validate"])

@@ -109,3 +109,26 @@ def test_order_columns_match_the_orders_and_follow_changes() -> None:
     assert records.order_columns().day.size == 1
     records.orders.append(records.orders[0])
     assert records.order_columns().day.size == 2
+
+
+def test_a_broken_character_is_repaired_once_and_reported_at_its_cell() -> None:
+    wb = MemoryBackend(
+        {
+            "Customers": [
+                ["Customer ID", "First name", "Email", "Favourite"],
+                ["C-1", "Ann\ud800", "ann@x.org", "tea \udfff"],
+            ],
+            "Templates": [["Name", "Body"], ["hello", "Hi \ud83c\udf75 {{ first_name }}"]],
+        }
+    ).read()
+    findings = FindingList()
+    r = build_records(wb, Settings(), findings)
+    (ann,) = r.customers
+    assert (ann.first_name, ann.extra["favourite"]) == ("Ann\ufffd", "tea \ufffd")
+    assert wb.tables["Customers"].rows[0].values[1] == "Ann\ufffd"  # what later steps read
+    assert wb.tables["Templates"].rows[0].values[1] == "Hi \U0001f375 {{ first_name }}"
+    assert [(f.cell, f.code, f.value) for f in findings] == [
+        ("Customers!B2", "broken-character", "Ann\ufffd"),
+        ("Customers!D2", "broken-character", "tea \ufffd"),
+        ("Templates!B2", "broken-character", "Hi \U0001f375 {{ first_name }}"),
+    ]

@@ -15,12 +15,15 @@ from sheet_crm.normalize import (
     check_email,
     check_phone,
     country_code,
+    has_broken_text,
     normalize_email,
     normalize_phone,
     parse_bool,
     parse_date,
     parse_money,
     proper_name,
+    repair_text,
+    text,
     typo_domain,
 )
 
@@ -366,3 +369,20 @@ def test_quick_phone_path_takes_the_common_shapes(typed: str, region: str) -> No
         assert _quick_phone(typed, region) == _full_phone(typed, region)
     else:
         assert _quick_phone(typed, region) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "repaired"),
+    [
+        ("Ann\ud800", "Ann\ufffd"),  # a lone half: the replacement character
+        ("\udfffBob", "\ufffdBob"),
+        ("Tea \ud83c\udf75", "Tea \U0001f375"),  # a pair spelled as two halves: its character
+        ("Zoë", "Zoë"),
+        ("plain", "plain"),
+    ],
+)
+def test_broken_text_is_repaired_and_everything_else_kept(typed: str, repaired: str) -> None:
+    assert repair_text(typed) == repaired
+    assert has_broken_text(typed) is (typed != repaired)
+    assert text(typed) == repaired
+    repaired.encode("utf-8")  # now it can be written, hashed and printed

@@ -34,6 +34,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import requests
+from google.auth import exceptions as google_auth_errors
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 from gspread.urls import (
@@ -191,7 +192,19 @@ class RetryingHTTPClient(HTTPClient):
                 ambiguous = code != 429
             except requests.exceptions.ConnectTimeout as exc:
                 last, ambiguous = exc, False  # never reached the server
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except (google_auth_errors.TransportError, google_auth_errors.TimeoutError) as exc:
+                # Getting or refreshing the access token failed on the network (no connection,
+                # no DNS, a proxy): the request itself was never sent.
+                last, ambiguous = exc, False
+            except google_auth_errors.RefreshError as exc:
+                if not getattr(exc, "retryable", False):
+                    raise _refused_sign_in() from None
+                last, ambiguous = exc, False
+            except google_auth_errors.GoogleAuthError:
+                raise _refused_sign_in() from None
+            except requests.exceptions.RequestException as exc:
+                # Dropped connections and timeouts, a reply cut off mid-way, a reply that
+                # is not JSON (a captive portal or a proxy answering for Google).
                 last, ambiguous = exc, True
             if attempt + 1 >= self.retry.attempts:
                 break
@@ -202,12 +215,43 @@ class RetryingHTTPClient(HTTPClient):
                 body = rebuild()
                 if body is None:
                     return {}
+        if _is_network(last):
+            raise RemoteError(
+                f"sheet-crm could not reach Google after {self.retry.attempts} attempts "
+                f"({_describe(last)}); nothing more was written.",
+                "Check that this computer is connected to the internet (and that no proxy or "
+                "firewall blocks googleapis.com), then run the command again.",
+            )
         raise RemoteError(
             f"Google Sheets kept failing after {self.retry.attempts} attempts ({_describe(last)}); "
             "nothing more was written.",
             "Wait a few minutes and run the command again; if it keeps happening, check "
             "https://www.google.com/appsstatus.",
         )
+
+
+def _refused_sign_in() -> AuthError:
+    # google-auth's own message can quote the token endpoint's answer: say only what is wrong.
+    return AuthError(
+        "Google refused to sign sheet-crm in with its credentials (the key may have been "
+        "deleted or disabled, or the sign-in revoked or expired).",
+        "Run `sheet-crm auth status` to see which identity is used. For a service account, "
+        "create a new JSON key in the Google Cloud console; for your own account, run "
+        "`sheet-crm auth login` again.",
+    )
+
+
+def _is_network(exc: Exception | None) -> bool:
+    """The failure was reaching Google at all, not Google answering with an error."""
+    if isinstance(exc, requests.exceptions.JSONDecodeError):
+        return False
+    return isinstance(
+        exc,
+        requests.exceptions.ConnectionError
+        | requests.exceptions.Timeout
+        | google_auth_errors.TransportError
+        | google_auth_errors.TimeoutError,
+    )
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -223,10 +267,18 @@ def _retry_after(response: requests.Response) -> float | None:
 def _describe(exc: Exception | None) -> str:
     if isinstance(exc, APIError):
         return f"HTTP {exc.response.status_code}"
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.JSONDecodeError):
+        return "the answer was not from Google's API; a proxy or a Wi-Fi sign-in page may be in the way"
+    if isinstance(exc, requests.exceptions.Timeout | google_auth_errors.TimeoutError):
         return "no answer in time"
+    if isinstance(exc, google_auth_errors.TransportError):
+        return "no connection to Google's sign-in service"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return "the connection was dropped"
+        return "the connection failed or was dropped"
+    if isinstance(exc, google_auth_errors.RefreshError):
+        return "Google's sign-in service kept failing"
+    if isinstance(exc, requests.exceptions.RequestException):
+        return "the answer was cut off"
     return type(exc).__name__ if exc else "unknown"
 
 
