@@ -224,9 +224,24 @@ def owner_tab_choices(
     return choices
 
 
+# The range a numeric setting may take. Days are at most a century: every step adds
+# them to dates, and a date a million years away cannot be made (the run would fail).
+_RANGES: dict[str, tuple[float, float]] = {
+    **{name: (0, 36_500) for name, f in Settings.model_fields.items() if f.annotation is int},
+    "tier_platinum": (0, 100),
+    "tier_gold": (0, 100),
+    "tier_silver": (0, 100),
+    "low_satisfaction": (0, 10),
+}
+
+
 def _kind(name: str) -> str:
     annotation = Settings.model_fields[name].annotation
-    return {int: "whole number", float: "number", bool: "yes or no"}.get(annotation, "text")  # type: ignore[arg-type]
+    kind = {int: "whole number", float: "number", bool: "yes or no"}.get(annotation, "text")  # type: ignore[arg-type]
+    if name in _RANGES:
+        low, high = _RANGES[name]
+        kind += f" from {low:,g} to {high:,g}"
+    return kind
 
 
 def _coerce(name: str, raw: Any) -> tuple[bool, Any]:
@@ -240,6 +255,9 @@ def _coerce(name: str, raw: Any) -> tuple[bool, Any]:
             return True, None
         n, problem = parse_number(t)
         if problem or n is None:
+            return False, None
+        low, high = _RANGES.get(name, (float("-inf"), float("inf")))
+        if not low <= n <= high:
             return False, None
         if annotation is int:
             return n.is_integer(), int(n)

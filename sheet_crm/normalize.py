@@ -81,6 +81,8 @@ def text(value: Cell) -> str:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and value.bit_length() > 13_000:
+        return "a whole number of over 3,900 digits"  # str() refuses ints past 4,300 digits
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
@@ -111,12 +113,47 @@ def parse_bool(value: Cell) -> tuple[bool | None, str]:
 _MONEY_STRIP = re.compile(r"[\s$€£¥₹₩₽¤]|(?i:usd|eur|gbp|aud|cad|nzd|chf|jpy|inr|zar|sek|nok|dkk)")
 
 
+# The largest amount, quantity or numeric setting taken as real: a million million.
+# No order, quantity or setting of a small business comes near it, so anything beyond
+# is a broken formula, an export gone wrong or a stray paste (1e309 reads as infinity).
+# Below it an amount is still exact to the cent in a float (cents up to 9e15 are), and a
+# million such orders add up to 1e18, far from overflowing: totals and tiers stay true.
+MAX_MAGNITUDE = 1e12
+
+
+def out_of_range(number: float) -> bool:
+    """True for NaN, an infinity, or a number beyond ``MAX_MAGNITUDE`` either way."""
+    return not abs(number) <= MAX_MAGNITUDE  # NaN compares false
+
+
+def _impossible(value: Cell, noun: str) -> str:
+    return f"{text(value)} is not a possible {noun} (more than {MAX_MAGNITUDE:,.0f}, or not a number at all)"
+
+
 def parse_money(value: Cell) -> tuple[float | None, str]:
-    """1,234.50 / £1 234,50 / (12.00) / -5 / '12' -> float; blank -> None."""
+    """1,234.50 / £1 234,50 / (12.00) / -5 / '12' -> float; blank -> None. NaN, infinity
+    and amounts beyond ``MAX_MAGNITUDE`` are not amounts."""
+    amount, problem = _money(value)
+    if amount is not None and out_of_range(amount):
+        return None, _impossible(value, "amount")
+    return amount, problem
+
+
+def impossible_number(value: Cell) -> bool:
+    """True when a cell reads as a number, but not a possible one: NaN, an infinity, or
+    beyond ``MAX_MAGNITUDE`` (what ``parse_money`` and ``parse_number`` refuse)."""
+    amount, _problem = _money(value)
+    return amount is not None and out_of_range(amount)
+
+
+def _money(value: Cell) -> tuple[float | None, str]:
     if isinstance(value, bool):
         return None, "a yes/no value is not an amount"
-    if isinstance(value, int | float):
-        return float(value), ""
+    if isinstance(value, int):
+        # A 400-digit whole number is a Python int; float() of it would raise.
+        return (float(value) if abs(value) <= MAX_MAGNITUDE else float("inf")), ""
+    if isinstance(value, float):
+        return value, ""
     if is_blank(value) or isinstance(value, CellError | NoCachedValue):
         return None, "" if is_blank(value) else f"the cell shows {value}"
     t = _MONEY_STRIP.sub("", str(value))
@@ -143,18 +180,20 @@ def parse_money(value: Cell) -> tuple[float | None, str]:
         t = t.replace(".", "")
     try:
         amount = float(Decimal(t))
-    except InvalidOperation:
+    except (InvalidOperation, OverflowError):
         return None, f"'{text(value)}' is not an amount"
     return (-amount if negative else amount), ""
 
 
 def parse_number(value: Cell) -> tuple[float | None, str]:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value), ""
+    """A number from a number cell or text typed like one (``'1,5'``, ``'12 units'`` is
+    not); NaN, infinity and numbers beyond ``MAX_MAGNITUDE`` are not numbers here."""
     if is_blank(value):
         return None, ""
-    amount, problem = parse_money(value)
-    return amount, problem.replace("an amount", "a number")
+    number, problem = _money(value)
+    if number is not None and out_of_range(number):
+        return None, _impossible(value, "number")
+    return number, problem.replace("an amount", "a number")
 
 
 _MONTHS = {
@@ -168,11 +207,12 @@ _MONTHS = {
 def parse_date(value: Cell, *, day_first: bool = True) -> tuple[date | None, str]:
     """A date from a date cell, an Excel serial number, or text in ISO, local
     (``day_first`` decides 03/04/2024) or written-out form. Returns (date, problem);
-    an ambiguous local date is read with ``day_first`` and the problem says so."""
+    an ambiguous local date is read with ``day_first`` and the problem says so. A date
+    before ``EARLIEST_DATE`` is not taken as one (see there)."""
     if isinstance(value, datetime):
-        return value.date(), ""
+        value = value.date()
     if isinstance(value, date):
-        return value, ""
+        return (None, _too_early(value)) if value < EARLIEST_DATE else (value, "")
     if isinstance(value, bool):
         return None, "a yes/no value is not a date"
     if isinstance(value, int | float):
@@ -212,9 +252,23 @@ def parse_date(value: Cell, *, day_first: bool = True) -> tuple[date | None, str
 
 def _mk(y: int, m: int, d: int, t: str) -> tuple[date | None, str]:
     try:
-        return date(y, m, d), ""
+        made = date(y, m, d)
     except ValueError:
         return None, f"'{t}' is not a real date"
+    return (None, _too_early(made)) if made < EARLIEST_DATE else (made, "")
+
+
+# No birthday, order, interaction or "customer since" in a customer workbook is older.
+# Excel cannot even show a date before 1900 (its serial would be negative), so an older
+# date comes from a damaged cell (a negative serial in a date-formatted cell, an ISO
+# date like 0001-01-01) or a typo; taking it would put a customer 2,000 years back in
+# every recency figure. 1800 leaves room for the "born in 1890" typo that validation
+# reports as implausible rather than impossible.
+EARLIEST_DATE = date(1800, 1, 1)
+
+
+def _too_early(d: date) -> str:
+    return f"{d.isoformat()} is before {EARLIEST_DATE.year}, too early for any date in a customer workbook"
 
 
 def split_list(value: Cell) -> list[str]:

@@ -74,6 +74,23 @@ def test_tab_choices_are_settings_like_any_other() -> None:
     assert origin["customers_tab"] == "Settings!B2"
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("Win back days", 999_999_999_999, "Type a whole number from 0 to 36,500."),
+        ("Birthday days before", -3, "Type a whole number from 0 to 36,500."),
+        ("Gold", float("nan"), "Type a number from 0 to 100."),
+        ("Low satisfaction", float("inf"), "Type a number from 0 to 10."),
+    ],
+)
+def test_numbers_no_date_or_score_can_hold_are_bad_settings(name: str, value: object, words: str) -> None:
+    wb = MemoryBackend({"Settings": [["Setting", "Value"], [name, value]]}).read()
+    findings = FindingList()
+    s, origin = load_settings(wb, environ={}, findings=findings)
+    assert origin == {} and s == Settings()
+    assert [(f.code, f.fix) for f in findings] == [("bad-setting", words)]
+
+
 def test_every_setting_is_in_the_readmes_configuration_table() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,13 @@ from sheet_crm.normalize import (
     check_phone,
     country_code,
     has_broken_text,
+    impossible_number,
     normalize_email,
     normalize_phone,
     parse_bool,
     parse_date,
     parse_money,
+    parse_number,
     proper_name,
     repair_text,
     text,
@@ -369,6 +371,43 @@ def test_quick_phone_path_takes_the_common_shapes(typed: str, region: str) -> No
         assert _quick_phone(typed, region) == _full_phone(typed, region)
     else:
         assert _quick_phone(typed, region) is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [float("nan"), float("inf"), float("-inf"), 1e309, 10**400, pytest.param(10**5000, id="5000 digits"),
+     -(10**13), 1.5e12, "1,000,000,000,000.01", "9" * 400],
+)  # fmt: skip
+def test_impossible_amounts_and_numbers_are_not_read(typed: Any) -> None:
+    assert parse_money(typed)[0] is None and parse_number(typed)[0] is None
+    assert "is not a possible amount (more than 1,000,000,000,000" in parse_money(typed)[1]
+    assert "is not a possible number" in parse_number(typed)[1]
+    assert impossible_number(typed)
+
+
+@pytest.mark.parametrize("typed", [1e12, -1e12, "1,000,000,000,000", 0, 999_999_999_999.99])
+def test_the_largest_real_amounts_are_read(typed: Any) -> None:
+    assert parse_money(typed)[0] == float(str(typed).replace(",", "")) and not impossible_number(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        datetime(1799, 12, 31),
+        date(1, 1, 1),
+        "0001-01-01",
+        "1066-10-14",
+        datetime(1899, 12, 26) - timedelta(days=40000),
+    ],
+)
+def test_dates_older_than_any_customer_record_are_not_read(typed: Any) -> None:
+    d, problem = parse_date(typed)
+    assert d is None and "too early for any date in a customer workbook" in problem
+
+
+def test_the_old_dates_validation_calls_implausible_are_still_dates() -> None:
+    assert parse_date(datetime(1890, 5, 1)) == (date(1890, 5, 1), "")
+    assert parse_date("1800-01-01") == (date(1800, 1, 1), "")
 
 
 @pytest.mark.parametrize(

@@ -330,6 +330,46 @@ def test_orders(row: list[Any], expected: list[tuple[str, str]], amount: float |
     assert skipped == ([] if usable else [2])
 
 
+@pytest.mark.parametrize(
+    ("amount", "quantity", "expected"),
+    [
+        (float("nan"), 1, [("Orders!D2", "amount-impossible")]),
+        (float("inf"), 1, [("Orders!D2", "amount-impossible")]),  # 1e309 in the file reads as inf
+        (-float("inf"), 1, [("Orders!D2", "amount-impossible")]),
+        (10**400, 1, [("Orders!D2", "amount-impossible")]),  # a 400-digit whole number
+        (2e12, float("nan"), [("Orders!D2", "amount-impossible"), ("Orders!E2", "quantity-impossible")]),
+        (10, float("inf"), [("Orders!E2", "quantity-impossible")]),
+    ],
+)
+def test_impossible_numbers_are_errors_at_their_cell_and_not_counted(
+    amount: Any, quantity: Any, expected: list[tuple[str, str]]
+) -> None:
+    sheets = orders([1, "C-00001", "2026-01-02", amount, quantity], [2, "C-00001", "2026-02-02", 40, 1])
+    report = api.run(MemoryBackend(sheets), ["tiers"], today=TODAY, now=NOW, dry_run=True)
+    assert cells(report, notes=True) == expected
+    assert all(f.severity is Severity.ERROR for f in report.findings if (f.cell, f.code) in expected)
+    first = report.records.orders[0]
+    assert first.quantity is None if expected[-1][1] == "quantity-impossible" else first.quantity == 1
+    assert report.outputs["tiers"].data["total_revenue"] == (40.0 if first.amount is None else 50.0)
+
+
+def test_out_of_range_date_cells_are_errors_wherever_they_are() -> None:
+    old = datetime(1066, 10, 14)  # a negative serial in a date-formatted cell reads like this
+    sheets = customers([*ANN, old], head=[*HEAD, "Customer since"])
+    sheets["Orders"] = [["Order ID", "Customer", "Date", "Amount"], [1, "C-00001", old, 10]]
+    sheets["Interactions"] = [["Date", "Customer", "Follow up"], [old, "C-00001", old]]
+    report = run(sheets)
+    assert cells(report) == [
+        ("Customers!G2", "date-invalid"),
+        ("Orders!C2", "date-invalid"),
+        ("Interactions!A2", "date-invalid"),
+        ("Interactions!C2", "date-invalid"),
+    ]
+    assert all("1066-10-14 is before 1800" in f.problem for f in report.findings if f.code == "date-invalid")
+    assert report.outputs["validate"].result.skipped_orders == [2]
+    assert report.outputs["validate"].result.skipped_interactions == [2]
+
+
 def test_duplicate_order_ids() -> None:
     report = run(orders([7, "C-00001", "2026-01-02", 10], [7, "C-00001", "2026-01-03", 10]))
     assert cells(report) == [("Orders!A3", "order-id-duplicate")]

@@ -199,6 +199,19 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
         "The amount is typed as text, read as 1234.5.",
         "Type it as a plain number so the sheet can add it up.",
     ),
+    "amount-impossible": (
+        with_tab("Orders", ORDERS, [1, "C-00001", "2026-03-01", float("inf"), 1]),
+        "The amount infinity cannot be a real amount (it is more than 1,000,000,000,000, or not a "
+        "number at all); the order is left out of tiers.",
+        "Type the order's real amount. A value like this usually comes from a broken formula, "
+        "an export or a stray paste.",
+    ),
+    "quantity-impossible": (
+        with_tab("Orders", ORDERS, [1, "C-00001", "2026-03-01", 5, float("nan")]),
+        "The quantity NaN (not a number) cannot be a real quantity (it is more than "
+        "1,000,000,000,000, or not a number at all); it is ignored.",
+        "Type the real quantity.",
+    ),
     "quantity-invalid": (
         with_tab("Orders", ORDERS, [1, "C-00001", "2026-03-01", 5, "a few"]),
         "'a few' is not a quantity.",

@@ -293,7 +293,10 @@ def to_cell(value: Any, number_type: str | None) -> Cell:
         return value
     if isinstance(value, int | float):
         if number_type in DATE_TYPES:
-            return EPOCH + timedelta(days=float(value))
+            try:
+                return EPOCH + timedelta(days=float(value))
+            except (OverflowError, ValueError):  # beyond year 9999 (or before year 1)
+                return value  # a number: validation says it is not a date
         return value
     if isinstance(value, str) and value in ERROR_VALUES:
         return CellError(value)

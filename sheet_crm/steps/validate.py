@@ -65,6 +65,7 @@ from ..normalize import (
     check_email,
     check_phone,
     country_code,
+    impossible_number,
     normalize_phone,
     parse_bool,
     parse_date,
@@ -214,7 +215,20 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "The amount is typed as text, read as {suggestion}.",
         "Type it as a plain number so the sheet can add it up.",
     ),
+    "amount-impossible": (
+        E,
+        "The amount {shown} cannot be a real amount (it is more than 1,000,000,000,000, or not a "
+        "number at all); the order is left out of tiers.",
+        "Type the order's real amount. A value like this usually comes from a broken formula, "
+        "an export or a stray paste.",
+    ),
     "quantity-invalid": (W, "'{value}' is not a quantity.", "Type a whole number."),
+    "quantity-impossible": (
+        E,
+        "The quantity {shown} cannot be a real quantity (it is more than 1,000,000,000,000, or not "
+        "a number at all); it is ignored.",
+        "Type the real quantity.",
+    ),
     "order-id-duplicate": (
         W,
         "Order ID {value} is also on row {other_row}; the order may be counted twice.",
@@ -223,7 +237,7 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
     "satisfaction-invalid": (E, "'{value}' is not a satisfaction score.", "Type a number from 1 to 5."),
     "satisfaction-out-of-range": (
         E,
-        "The satisfaction score {value} is outside the 1-5 (or 0-10) scale; it is ignored.",
+        "The satisfaction score {shown} is outside the 1-5 (or 0-10) scale; it is ignored.",
         "Type a score from 1 to 5 (or 0 to 10).",
     ),
     # consent and channels
@@ -510,6 +524,16 @@ def _raw_ok(value: Cell) -> bool:
 
 def _is_number(value: Cell) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shown_number(value: Cell) -> str:
+    """An impossible number as the owner can read it: 'infinity' rather than 'inf'."""
+    if isinstance(value, float) and value != value:
+        return "NaN (not a number)"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "infinity" if value > 0 else "minus infinity"
+    shown = text(value)
+    return shown if len(shown) <= 40 else f"{shown[:20]}... ({len(shown)} characters)"
 
 
 @lru_cache(maxsize=1)
@@ -1093,7 +1117,7 @@ class _Validator:
         customer_id = (
             getattr(rec, "key", "") if isinstance(rec, Customer) else getattr(rec, "customer_id", "")
         )
-        if _is_number(raw) and float(raw).is_integer() and 1900 <= raw <= 2200:
+        if _is_number(raw) and 1900 <= raw <= 2200 and float(raw).is_integer():
             rec.invalid.add(fieldname)
             setattr(rec, fieldname, None)
             self.add(
@@ -1278,7 +1302,16 @@ class _Validator:
                     add("amount-missing", location(row, "amount"), customer_id=cid)
                 elif not isinstance(raw, unreadable):
                     invalid.add("amount")
-                    add("amount-invalid", location(row, "amount"), value=raw, customer_id=cid)
+                    if impossible_number(raw):
+                        add(
+                            "amount-impossible",
+                            location(row, "amount"),
+                            value=raw,
+                            shown=_shown_number(raw),
+                            customer_id=cid,
+                        )
+                    else:
+                        add("amount-invalid", location(row, "amount"), value=raw, customer_id=cid)
             else:
                 if type(raw) is str:
                     add(
@@ -1297,7 +1330,17 @@ class _Validator:
                         customer_id=cid,
                     )
             if i_qty is not None and o.quantity is None and _raw_ok(values[i_qty]):
-                add("quantity-invalid", location(row, "quantity"), value=values[i_qty], customer_id=cid)
+                raw = values[i_qty]
+                if impossible_number(raw):
+                    add(
+                        "quantity-impossible",
+                        location(row, "quantity"),
+                        value=raw,
+                        shown=_shown_number(raw),
+                        customer_id=cid,
+                    )
+                else:
+                    add("quantity-invalid", location(row, "quantity"), value=raw, customer_id=cid)
             if i_id is not None and o.order_id:
                 number = row.number
                 first = first_row(o.order_id, number)
@@ -1344,7 +1387,7 @@ class _Validator:
         if is_blank(raw):
             it.invalid.add("date")
             self.add("interaction-date-missing", table.location(row, "date"), customer_id=cid)
-        elif not isinstance(raw, date):
+        elif not isinstance(raw, date) or it.date is None:  # a date cell can be out of range
             self._date_cell(table, row, it, "date", it.date)
         if it.date is not None and it.date > self.today and "date" not in it.invalid:
             self.add(
@@ -1354,22 +1397,25 @@ class _Validator:
                 suggestion=it.date,
                 customer_id=cid,
             )
-        if table.has("follow_up") and not isinstance(table.value(row, "follow_up"), date):
+        if table.has("follow_up") and (
+            not isinstance(table.value(row, "follow_up"), date) or it.follow_up is None
+        ):
             self._date_cell(table, row, it, "follow_up", it.follow_up)
         raw = table.value(row, "satisfaction")
         if _raw_ok(raw):
-            if it.satisfaction is None:
+            if it.satisfaction is None and not impossible_number(raw):
                 it.invalid.add("satisfaction")
                 self.add(
                     "satisfaction-invalid", table.location(row, "satisfaction"), value=raw, customer_id=cid
                 )
-            elif not 0 <= it.satisfaction <= 10:
+            elif it.satisfaction is None or not 0 <= it.satisfaction <= 10:
                 it.invalid.add("satisfaction")
                 it.satisfaction = None
                 self.add(
                     "satisfaction-out-of-range",
                     table.location(row, "satisfaction"),
                     value=raw,
+                    shown=_shown_number(raw),
                     customer_id=cid,
                 )
 
