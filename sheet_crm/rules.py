@@ -28,9 +28,11 @@ language allows, and why:
   ``contains(text, part)``, ``days_since(date)``, ``any_tag(tag, ...)``,
   ``lower``, ``upper``, ``len``, ``abs``, ``round``, ``min``, ``max``, ``date("2025-01-31")``.
 - **Not allowed** (a finding, never a crash): attribute access, indexing,
-  lambdas, comprehensions, f-strings, assignments, rules longer than
-  ``MAX_RULE_LENGTH`` characters, text constants longer than ``MAX_TEXT``
-  characters, powers with big exponents.
+  lambdas, comprehensions, f-strings, assignments, the bit operators
+  (``<< >> | & ^ ~``), ``@`` and ``is`` (each named, with what to write instead),
+  rules longer than ``MAX_RULE_LENGTH`` characters, text constants longer than
+  ``MAX_TEXT`` characters, powers with big or computed exponents; a number beyond
+  ``MAX_NUMBER`` stops the rule with a finding as it runs.
 
 ``AND``/``OR``/``NOT``/``IN`` typed in capitals are read as ``and``/``or``/``not``/``in``;
 ``true``/``false`` as ``True``/``False``.
@@ -234,6 +236,8 @@ def _arith(op: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], A
             result = op(a, b)
         except ZeroDivisionError:
             return None
+        if isinstance(result, complex):  # Python's (-8) ** 0.5
+            raise ValueError("a negative number cannot be raised to a fractional power")
         if isinstance(result, int | float) and abs(result) > MAX_NUMBER:
             raise OverflowError("the number would be too big")
         return result
@@ -305,6 +309,20 @@ _FORBIDDEN_WORDS: dict[type, str] = {
     ast.Await: "'await' is not part of the rule language",
     ast.Yield: "'yield' is not part of the rule language",
     ast.YieldFrom: "'yield' is not part of the rule language",
+}
+
+# Python operators the rule language leaves out, in words that say what to write instead.
+# (ast.unparse gives "" for a bare operator node, so each needs its own words.)
+_OPERATOR_WORDS: dict[type, str] = {
+    ast.LShift: "'<<' (shifting bits) is not part of the rule language",
+    ast.RShift: "'>>' (shifting bits) is not part of the rule language",
+    ast.BitOr: "'|' is not part of the rule language; write 'or' between two conditions",
+    ast.BitAnd: "'&' is not part of the rule language; write 'and' between two conditions",
+    ast.BitXor: "'^' is not part of the rule language; for a power write ** (for example 2 ** 3)",
+    ast.MatMult: "'@' is not part of the rule language; put an email address in quotes",
+    ast.Invert: "'~' is not part of the rule language; write 'not' to turn a condition round",
+    ast.Is: "'is' is not part of the rule language; write == to compare",
+    ast.IsNot: "'is not' is not part of the rule language; write != to compare",
 }
 
 
@@ -809,8 +827,10 @@ def _check(tree: ast.Expression, text: str, kinds: Mapping[str, Kind]) -> RuleEr
             return RuleError(f"the rule is too complicated (more than {MAX_NODES} parts)")
         if type(node) in _FORBIDDEN_WORDS:
             return RuleError(_FORBIDDEN_WORDS[type(node)], at(node))
+        if (problem := _check_operator(node, text)) is not None:
+            return problem
         if not isinstance(node, _ALLOWED_NODES):
-            return RuleError(f"'{ast.unparse(node)[:30]}' is not part of the rule language", at(node))
+            return RuleError(f"'{_show_node(node)}' is not part of the rule language", at(node))
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str) and len(node.value) > MAX_TEXT:
                 return RuleError(f"the text is longer than {MAX_TEXT} characters", at(node))
@@ -832,9 +852,12 @@ def _check(tree: ast.Expression, text: str, kinds: Mapping[str, Kind]) -> RuleEr
             return problem
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             exponent = node.right
+            if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub | ast.UAdd):
+                exponent = exponent.operand  # 2 ** -1 is a plain exponent too
             if not (
                 isinstance(exponent, ast.Constant)
                 and isinstance(exponent.value, int | float)
+                and not isinstance(exponent.value, bool)
                 and abs(exponent.value) <= MAX_EXPONENT
             ):
                 return RuleError(
@@ -845,6 +868,47 @@ def _check(tree: ast.Expression, text: str, kinds: Mapping[str, Kind]) -> RuleEr
             if problem is not None:
                 return problem
     return None
+
+
+def _check_operator(node: ast.AST, text: str) -> RuleError | None:
+    """An operator the language leaves out, named, at the operator's own position."""
+    pairs: list[tuple[ast.AST, ast.AST | None, ast.AST]] = []  # (operator, left, right)
+    if isinstance(node, ast.BinOp):
+        pairs.append((node.op, node.left, node.right))
+    elif isinstance(node, ast.UnaryOp):
+        pairs.append((node.op, None, node))
+    elif isinstance(node, ast.Compare):
+        lefts = [node.left, *node.comparators[:-1]]
+        pairs.extend(zip(node.ops, lefts, node.comparators, strict=True))
+    for op, left, right in pairs:
+        words = _OPERATOR_WORDS.get(type(op))
+        if words is not None:
+            return RuleError(words, _operator_position(text, left, right))
+    return None
+
+
+def _operator_position(text: str, left: ast.AST | None, right: ast.AST) -> int | None:
+    """1-based character position of the operator between ``left`` and ``right`` (the
+    start of ``right`` for a unary operator, which is where it is written)."""
+    start = getattr(right, "col_offset", None)
+    if left is None or start is None:
+        return None if start is None else _char_position(text, start)
+    end = getattr(left, "end_col_offset", None)
+    if end is None:
+        return _char_position(text, start)
+    between = text.encode("utf-8")[end:start]
+    skip = len(between) - len(between.lstrip(b" )"))
+    return _char_position(text, end + skip)
+
+
+def _show_node(node: ast.AST) -> str:
+    """A part of the rule in a message: as typed, or (for a bare operator or keyword
+    node, which has no text of its own) its kind in words."""
+    try:
+        shown = ast.unparse(node)[:30]
+    except Exception:  # unparse is for whole trees; a part may not unparse
+        shown = ""
+    return shown or type(node).__name__.lower()
 
 
 def _unknown_name(name: str, position: int | None, kinds: Mapping[str, Kind]) -> RuleError:

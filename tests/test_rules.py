@@ -497,3 +497,52 @@ def test_satisfaction_by_customer_is_the_latest_and_the_average(rows: list[Any],
     for key, (latest, average) in expected.items():
         assert got[key][0] == latest
         assert got[key][1] == pytest.approx(average)
+
+
+@pytest.mark.parametrize(
+    ("rule", "position", "words"),
+    [
+        ("1 << 64", 3, "'<<' (shifting bits) is not part of the rule language"),
+        ("orders >> 2 > 1", 8, "'>>' (shifting bits) is not part of the rule language"),
+        ("~orders", 1, "'~' is not part of the rule language; write 'not'"),
+        ("email == ann@example.com", 13, "'@' is not part of the rule language; put an email address in"),
+        ("orders > 1 | orders < 0", 12, "'|' is not part of the rule language; write 'or'"),
+        ("orders > 1 & orders < 9", 12, "'&' is not part of the rule language; write 'and'"),
+        ("orders ^ 2 > 1", 8, "'^' is not part of the rule language; for a power write **"),
+        ("city is None", 6, "'is' is not part of the rule language; write =="),
+        ("city is not None", 6, "'is not' is not part of the rule language; write !="),
+        ("2 ** orders > 1", 1, "powers are limited to a plain exponent of at most 64"),
+    ],
+)
+def test_every_left_out_operator_is_named_where_it_is(rule: str, position: int, words: str) -> None:
+    err = error(rule)
+    assert words in err.message and "''" not in err.message
+    assert err.position == position
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [("2 ** -1 == 0.5", True), ("0 ** -1 > 0", False), ("2 ** 10 == 1024", True)],
+)
+def test_small_plain_powers_run(rule: str, expected: bool) -> None:
+    assert matches(rule) is expected
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("(0 - 8) ** 0.5 > 1", "a negative number cannot be raised to a fractional power"),
+        ("2 ** 64 > 1", "the number would be too big"),
+        ("(10 ** 15) ** 2 > 1", "the number would be too big"),
+        ("orders * 1e15 * 1e15 > 1", "the number would be too big"),
+    ],
+)
+def test_powers_and_products_stay_bounded_as_they_run(rule: str, words: str) -> None:
+    ctx, customer = one_customer(value=GOLD)
+    compiled = ctx.compile(rule)
+    assert isinstance(compiled, CompiledRule)
+    with pytest.raises(RuleProblem) as problem:
+        compiled.evaluate(ctx.names_for(customer))
+    assert words in str(problem.value.error)
+    with pytest.raises(RuleProblem):
+        compiled.evaluate_reference(ctx.names_for(customer))
