@@ -56,6 +56,7 @@ class Identity:
     email: str = ""
     source: str = ""  # where the credentials come from (a path or an explanation), no secrets
     credentials: Any = field(default=None, repr=False, compare=False)
+    fix: str = ""  # for kind "none": what to do to have an identity
 
     def describe(self) -> str:
         who = f" {self.email}" if self.email else ""
@@ -68,7 +69,10 @@ class Identity:
         return "no Google identity"
 
     def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "email": self.email, "source": self.source, "description": self.describe()}
+        out = {"kind": self.kind, "email": self.email, "source": self.source, "description": self.describe()}
+        if self.fix:
+            out["fix"] = self.fix
+        return out
 
 
 def _service_account_file(key_file: str | os.PathLike[str] | None) -> Path | None:
@@ -111,6 +115,16 @@ def service_account_identity(path: Path) -> Identity:
             f"{path} is not a service-account key file.",
             'Use the JSON key of a service account (its "type" is "service_account").',
         )
+    email = info.get("client_email")
+    if not isinstance(email, str) or "@" not in email.strip():
+        # Without it there is nobody to share the sheet with, and Google refuses the key.
+        raise AuthError(
+            f"{path} is not a usable service-account key: it has no client_email (the service "
+            "account's address).",
+            "Download a new JSON key for the service account from the Google Cloud console "
+            "(IAM & Admin > Service accounts > Keys > Add key > JSON) and use that file; "
+            "its client_email ends in .iam.gserviceaccount.com.",
+        )
     try:
         creds = service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
     except (ValueError, KeyError):
@@ -119,7 +133,7 @@ def service_account_identity(path: Path) -> Identity:
             f"The service-account key file {path} is incomplete or damaged.",
             "Download a new JSON key for the service account from the Google Cloud console.",
         ) from None
-    return Identity("service-account", str(info.get("client_email", "")), str(path), creds)
+    return Identity("service-account", email.strip(), str(path), creds)
 
 
 def oauth_identity(path: Path | None = None) -> Identity | None:
@@ -188,7 +202,7 @@ def status(mode: str = "auto", key_file: str | os.PathLike[str] | None = None) -
     try:
         return resolve(mode, key_file)
     except AuthError as exc:
-        return Identity("none", "", exc.message)
+        return Identity("none", "", exc.message, fix=exc.fix)
 
 
 def save_token(creds: Any, account: str = "", path: Path | None = None) -> Path:

@@ -807,9 +807,11 @@ def auth_status_cmd(key_file: str | None, as_json: bool) -> None:
         out.print(json.dumps(identity.to_dict()), markup=False)
     elif identity.kind == "none":
         out.print(f"No Google identity: {identity.source}", markup=False)
+        if identity.fix:
+            out.print(f"Fix: {identity.fix}", markup=False)
     else:
         out.print(f"sheet-crm will use {identity.describe()}.", markup=False)
-        if identity.kind == "service-account":
+        if identity.kind == "service-account" and identity.email:
             out.print(f"Share each sheet with {identity.email} (Editor).", markup=False)
     sys.exit(0 if identity.kind != "none" else 3)
 

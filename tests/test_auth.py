@@ -134,3 +134,25 @@ def test_sheet_not_shared_with_the_service_account(isolated: Path, key_file: Pat
     assert SA_EMAIL in err.value.message and SA_EMAIL in err.value.fix
     assert "Share" in err.value.fix
     assert no_secrets(json.dumps(err.value.to_dict()))
+
+
+@pytest.mark.parametrize("email", ["missing", None, "", 12, "   "])
+def test_a_key_without_a_service_account_address_is_not_a_usable_key(
+    isolated: Path, key_file: Path, email: object
+) -> None:
+    info = json.loads(key_file.read_text())
+    if email == "missing":
+        del info["client_email"]
+    else:
+        info["client_email"] = email
+    key_file.write_text(json.dumps(info))
+    with pytest.raises(AuthError) as err:
+        auth.resolve("service-account", key_file)
+    assert "is not a usable service-account key: it has no client_email" in err.value.message
+    assert "Download a new JSON key" in err.value.fix
+    result = CliRunner().invoke(cli, ["auth", "status", "--key-file", str(key_file)])
+    assert result.exit_code == 3
+    assert "not a usable service-account key" in result.output
+    assert "Fix: Download a new JSON key" in result.output
+    assert "Share each sheet with" not in result.output and "None" not in result.output
+    assert no_secrets(result.output)
