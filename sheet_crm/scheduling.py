@@ -14,6 +14,9 @@ A job file names a workbook, the steps, when to run, and where credentials are
     [credentials]
     service_account_file = "~/.config/sheet-crm/service-account.json"
 
+``service_account_file`` may also be written at the top level, without ``[credentials]``.
+Like ``workbook``, a relative key path is relative to the job file's folder.
+
 Each run happens in a child process (``sheet-crm run-job FILE``) so a job that
 hangs can be stopped at its timeout without taking the scheduler down, and the
 workbook write is atomic, so stopping a job leaves the workbook as it was or
@@ -53,8 +56,19 @@ _EVERY = re.compile(
     r"^\s*(?:every\s+)?(?:(?P<n>\d+)\s+)?(?P<unit>[a-z]+?)s?(?:\s+at\s+(?P<at>\d{1,2}:\d{2}(?::\d{2})?))?\s*$",
     re.IGNORECASE,
 )
-ALLOWED_KEYS = {"name", "workbook", "steps", "every", "timezone", "timeout_minutes", "credentials", "enabled"}
 CREDENTIAL_KEYS = {"service_account_file", "service_account_env", "oauth", "adc"}
+# service_account_file may also sit at the top level, as the README shows it.
+ALLOWED_KEYS = {
+    "name",
+    "workbook",
+    "steps",
+    "every",
+    "timezone",
+    "timeout_minutes",
+    "credentials",
+    "enabled",
+    "service_account_file",
+}
 
 
 @dataclass(frozen=True)
@@ -90,10 +104,8 @@ class Job:
             return {}
         c = self.credentials
         if "service_account_file" in c:
-            return {
-                "auth": "service-account",
-                "key_file": str(Path(str(c["service_account_file"])).expanduser()),
-            }
+            # load_job made it absolute (relative to the job file), whatever the current folder
+            return {"auth": "service-account", "key_file": str(c["service_account_file"])}
         if "service_account_env" in c:
             name = str(c["service_account_env"])
             value = os.environ.get(name)
@@ -247,6 +259,20 @@ def load_job(path: Path) -> Job:
             )
         if key in {"private_key", "token"} or (isinstance(value, str) and "BEGIN PRIVATE KEY" in value):
             raise bad(key, "A job file must not hold a secret.", "Point at a key file instead.")
+    creds = dict(creds)
+    top = data.get("service_account_file")
+    if top is not None:
+        inner = creds.get("service_account_file")
+        if inner is not None and inner != top:
+            raise bad(
+                "service_account_file",
+                "The job names two different key files (service_account_file at the top and "
+                "in [credentials]).",
+                "Keep one of them.",
+            )
+        creds["service_account_file"] = top
+    if "service_account_file" in creds:
+        creds["service_account_file"] = _key_path(creds["service_account_file"], path, bad)
     enabled = data.get("enabled", True)
     return Job(
         path,
@@ -256,9 +282,27 @@ def load_job(path: Path) -> Job:
         every,
         tz,
         float(timeout),
-        dict(creds),
+        creds,
         bool(enabled),
     )
+
+
+def _key_path(value: Any, job: Path, bad: Callable[[str, str, str], ConfigError]) -> str:
+    """A key file named in a job file, as an absolute path: ``~`` is the home folder and a
+    relative path is relative to the job file's folder (like ``workbook``), so the job
+    means the same file whichever folder cron, systemd or the scheduler starts in."""
+    if not isinstance(value, str) or not value.strip():
+        raise bad(
+            "service_account_file",
+            "service_account_file must be the path of the key file, in quotes.",
+            'For example service_account_file = "~/.config/sheet-crm/service-account.json".',
+        )
+    if "BEGIN PRIVATE KEY" in value:
+        raise bad(
+            "service_account_file", "A job file must not hold a secret.", "Point at a key file instead."
+        )
+    key = Path(value.strip()).expanduser()
+    return str(key if key.is_absolute() else Path(os.path.abspath(job.parent / key)))
 
 
 def job_files(folder: Path) -> list[Path]:

@@ -317,3 +317,40 @@ def test_credentials_reference_becomes_backend_options(
     local = tmp_path / "local.toml"
     local.write_text('workbook = "a.xlsx"\nevery = "hour"\n[credentials]\noauth = true\n')
     assert load_job(local).backend_options() == {}
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    ['service_account_file = "keys/sa.json"\n', '[credentials]\nservice_account_file = "keys/sa.json"\n'],
+)
+def test_a_key_file_is_named_where_the_readme_says_and_found_from_the_job_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials: str
+) -> None:
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    path = folder / "g.toml"
+    path.write_text('workbook = "gsheet:abc"\nevery = "hour"\n' + credentials)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # cron and systemd start in some other folder
+    options = load_job(path).backend_options()
+    assert options == {"auth": "service-account", "key_file": str(folder / "keys" / "sa.json")}
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            'service_account_file = "a.json"\n[credentials]\nservice_account_file = "b.json"\n',
+            "two different key files",
+        ),
+        ("service_account_file = 3\n", "must be the path of the key file"),
+        ('service_account_file = "-----BEGIN PRIVATE KEY-----abc"\n', "must not hold a secret"),
+    ],
+)
+def test_a_key_file_setting_that_cannot_be_used_is_refused(tmp_path: Path, body: str, words: str) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text('workbook = "gsheet:abc"\nevery = "hour"\n' + body)
+    with pytest.raises(ConfigError) as err:
+        load_job(path)
+    assert words in err.value.message and err.value.where == f"{path}:3"
