@@ -73,8 +73,8 @@ class Settings(BaseModel):
     templates_tab: str = Field("", description="The tab to read as Templates when several could be.")
     settings_tab: str = Field(
         "",
-        description="The tab to read as Settings when several could be; from the environment "
-        "(SHEET_CRM_SETTINGS_TAB) or the command line only, since it says which tab the settings are in.",
+        description="The tab to read as Settings when several could be; only from the environment "
+        "(SHEET_CRM_SETTINGS_TAB) or a caller's settings, since it says which tab the settings are in.",
     )
 
     def tab_choice(self, kind: str) -> str:
@@ -200,7 +200,8 @@ def load_settings(
 def settings_tab_choice(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> str:
-    """The owner's choice of Settings tab: the command line, else the environment."""
+    """The owner's choice of Settings tab: the caller's settings (``api.run(settings=...)``),
+    else the environment."""
     environ = os.environ if environ is None else environ
     chosen = (overrides or {}).get("settings_tab") or environ.get("SHEET_CRM_SETTINGS_TAB") or ""
     return str(chosen)
