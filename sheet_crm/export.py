@@ -50,7 +50,7 @@ MAX_NAME_PART = 40  # characters of the customer's name in a file name
 # number in E.164), ``-12.50``. ASCII digits only.
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]")
-_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def guard_cell(value: str) -> str:
@@ -75,7 +75,7 @@ def _zone(name: str) -> ZoneInfo:
 
 def _display_name(name: str) -> str:
     """A name for a From or To header: one line, at most 200 characters."""
-    return " ".join(_LINE_BREAKS.sub(" ", name).split())[:200]
+    return " ".join(_CONTROLS.sub(" ", name).split())[:200]
 
 
 def sender_address(result: OutreachResult) -> str:
@@ -87,8 +87,8 @@ def email_message(draft: Draft, result: OutreachResult) -> EmailMessage:
     """One approved email draft as an RFC 5322 message, marked unsent. The To is one
     checked address (``export_problem`` refuses anything else before this)."""
     to = check_email(draft.to).normalized
-    if not to or _LINE_BREAKS.search(draft.subject):
-        raise ValueError("the To or the Subject cannot go in an email header")
+    if not to:
+        raise ValueError("the To is not one email address")
     msg = EmailMessage()
     sender = sender_address(result)
     if sender:

@@ -217,8 +217,8 @@ def compile_template(source: str) -> Any:
         )
     except _UNREADABLE:
         return TemplateProblem(
-            "The template is nested too deeply to be read (brackets or {% if %} blocks inside "
-            "each other hundreds of times).",
+            "The template is nested too deeply to be read (brackets, filters, fields or blocks "
+            "inside each other hundreds of times).",
             "Simplify the template: a message needs only fields, fallbacks and a few {% if %} blocks.",
         )
 

@@ -298,3 +298,8 @@ def test_an_export_folder_that_is_a_file_is_refused_before_anything_is_written(t
     assert check_export_dir(tmp_path) is True
     assert check_export_dir(tmp_path / "new" / "inner") is False
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_a_tab_in_a_subject_is_not_a_line_break(tmp_path: Path) -> None:
+    raw = export_drafts(result(draft("D-0000000001", "email", subject="Hi\tthere")), tmp_path)[0].read_bytes()
+    assert BytesParser(policy=policy.default).parsebytes(raw)["Subject"] == "Hi\tthere"

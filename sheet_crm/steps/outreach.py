@@ -118,8 +118,9 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # editing the sheet can change it: only letters, digits, - and _ (sheet-crm's own
 # are like D-3F2A91C0DE), so no ID can climb out of the export folder or break a header.
 SAFE_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-# Characters that end a header line in an email (or break it): controls and Unicode line breaks.
-LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# What cannot stand in an email header: line breaks (Alt+Enter in a cell, Unicode line
+# separators) and other control characters. A tab can.
+LINE_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 
 
 # ---------------------------------------------------------------- results
@@ -222,11 +223,13 @@ def export_problem(d: Draft) -> ExportProblem | None:
     if LINE_BREAKS.search(d.subject):
         return ExportProblem(
             "Subject",
-            "its Subject has a line break, and an email subject is one line",
+            "its Subject has a line break (or another control character), and an email subject is one line",
             "Remove the line break (Alt+Enter) from the Subject cell.",
         )
     if LINE_BREAKS.search(d.to):
-        return ExportProblem("To", "its To has a line break", "Type one email address in To.")
+        return ExportProblem(
+            "To", "its To has a line break (or another control character)", "Type one email address in To."
+        )
     checked = check_email(d.to)
     if not checked.normalized:
         why = f" ({checked.reason})" if checked.reason else ""
@@ -240,7 +243,7 @@ def one_line(text: str) -> str:
     return _BREAK_RUN.sub(" ", text).strip() if LINE_BREAKS.search(text) else text
 
 
-_BREAK_RUN = re.compile(r"\s*[\x00-\x1f\x7f\x85\u2028\u2029]+\s*")
+_BREAK_RUN = re.compile(r"\s*[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]+\s*")
 
 
 def shorten(value: str, most: int = 60) -> str:
@@ -257,7 +260,7 @@ def _unexportable_finding(ctx: Context, prev: _Previous, d: Draft, p: ExportProb
         prev.location(p.column),
         f"Draft {shorten(d.draft_id, 30)} is approved, but {p.reason}, so it is not exported.",
         p.fix,
-        value=shorten(value, 200) if isinstance(value, str) else value,
+        value=value[:200] if isinstance(value, str) else value,
         customer_id=d.customer_id,
     )
 
