@@ -765,6 +765,21 @@ def test_an_approved_draft_that_cannot_be_exported_is_a_finding_at_its_cell(
     assert any(k.customer_id == "C-1" and k.kind == "pending" for k in out.result.skipped)
 
 
+def test_a_sender_email_that_is_not_one_address_is_a_warning_when_emails_wait_for_export() -> None:
+    grid = golden_workbook()
+    grid = _with_outreach(grid, run(make_ctx(grid)))
+    bad = {"sender_email": "mia@teashop.example, evil@example.org"}
+    ctx = make_ctx(grid, settings=bad)
+    run(ctx)
+    assert "sender-email-invalid" not in [f.code for f in ctx.findings]  # nothing approved yet
+    _set_status(grid, "C-1", "approve")
+    ctx = make_ctx(grid, settings=bad)
+    run(ctx)
+    assert [(f.cell, f.code) for f in ctx.findings if f.code == "sender-email-invalid"] == [
+        ("Settings", "sender-email-invalid")
+    ]
+
+
 def test_a_template_over_a_limit_is_a_finding_and_the_other_drafts_are_made() -> None:
     templates = [
         *GOLDEN_TEMPLATES,

@@ -252,6 +252,23 @@ def shorten(value: str, most: int = 60) -> str:
     return flat if len(flat) <= most else flat[: most - 1] + "…"
 
 
+def _check_sender(ctx: Context, kept: list[Draft]) -> None:
+    """An approved email is exported From the sender_email setting: say so when that
+    is not one address (the export then leaves the From out)."""
+    sender = ctx.settings.sender_email
+    waiting = any(d.status == "approve" and not d.blocked and d.channel == "email" for d in kept)
+    if waiting and sender.strip() and not check_email(sender).normalized:
+        ctx.findings.add(
+            "sender-email-invalid",
+            Severity.WARNING,
+            Location("Settings"),
+            f"The sender_email setting '{shorten(sender)}' is not one email address, so exported "
+            "emails have no From (your mail program fills it in when you send).",
+            "Type one email address as sender_email in the Settings tab.",
+            value=sender[:200],
+        )
+
+
 def _unexportable_finding(ctx: Context, prev: _Previous, d: Draft, p: ExportProblem) -> None:
     value = prev.values.get(p.column)
     ctx.findings.add(
@@ -1369,6 +1386,7 @@ def _run(ctx: Context) -> StepOutput:
             sent_ids[did] = sent_on
         drafts.append(d)
 
+    _check_sender(ctx, drafts)
     owner_templates = _read_templates(ctx)
     templates = _Templates(owner_templates)
     triggers = _Triggers(ctx, facts)
