@@ -415,15 +415,40 @@ def segment_cmd(
 def drafts_cmd(
     workbook: str, as_json: bool, dry_run: bool, today: datetime | None, export_dir: Path | None
 ) -> None:
+    from .export import ExportFailed, check_export_dir, plan_export, write_export
+
+    # A folder that cannot take the export is refused before the workbook is written.
+    folder_exists = check_export_dir(export_dir) if export_dir is not None else True
     report = _run_command("drafts", workbook, as_json=as_json, dry_run=dry_run, today=today)
     extra: dict[str, Any] = {}
     if export_dir is not None:
-        from .steps.outreach import export_drafts
-
-        written = export_drafts(report.outputs["outreach"].result, export_dir)
-        extra["exported"] = [str(p) for p in written]
+        plan = plan_export(report.outputs["outreach"].result)
+        lines = list(plan.notes)
+        if plan.unexported:
+            lines.append(f"Not exported: {len(plan.unexported)} approved drafts (see Issues):")
+            lines += [f"  {u.draft_id[:40]}: {u.reason}" for u in plan.unexported]
+        extra["not_exported"] = [{"draft_id": u.draft_id, "reason": u.reason} for u in plan.unexported]
+        if dry_run:
+            extra["would_export"] = plan.names
+            created = "" if folder_exists or not plan.files else " (the folder would be created)"
+            lines.insert(0, f"Dry run: would export {len(plan.files)} files to {export_dir}{created}:")
+            lines[1:1] = [f"  {name}" for name in plan.names]
+        else:
+            try:
+                written = write_export(plan, export_dir)
+            except ExportFailed as exc:
+                raise ExportFailed(
+                    f"The workbook {report.source} was written, then the export stopped: {exc.message}",
+                    exc.fix,
+                    exc.written,
+                ) from exc
+            extra["exported"] = [str(p) for p in written.written]
+            extra["export_skipped"] = [{"file": name, "reason": why} for name, why in written.skipped]
+            lines.insert(0, f"Exported {len(written.written)} files to {export_dir}.")
+            lines += [f"Not written: {name}: {why}." for name, why in written.skipped]
         if not as_json:
-            out.print(f"Exported {len(written)} files to {export_dir}.", markup=False)
+            for line in lines:
+                out.print(line, markup=False)
     _emit(report, as_json, extra=extra, show_findings=0)
 
 

@@ -3,7 +3,8 @@
 The owner writes templates in the Templates tab (``Hi {{ first_name | default("there") }}``).
 Those cells come from a spreadsheet that may be shared, so they are rendered in
 Jinja's *immutable sandbox*: no attribute that starts with ``_``, no way to reach
-Python internals, no changing lists, no giant strings.
+Python internals, no changing lists; and each render is bounded in size and time
+(``sheet_crm.sandbox``), so a template cannot hang the run or eat the machine.
 
 A field that is empty for a customer is not rendered as "": using it without a
 fallback raises ``MissingField`` so the caller can turn it into a finding instead
@@ -13,18 +14,28 @@ of a draft that says "Hi ,". Fallbacks (``| default(...)``) and conditionals
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from time import perf_counter
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
+
+from .sandbox import (
+    MAX_TEXT,
+    RENDER_SECONDS,
+    SECONDS_PER_RENDER,
+    SLOW,
+    TEMPLATE_SECONDS,
+    BoundedSandbox,
+    Budget,
+    OverLimit,
+)
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -43,9 +54,6 @@ __all__ = [
     "salutation",
     "sms_length",
 ]
-
-# The longest text a template may build; a spreadsheet cell holds 32,767 characters.
-MAX_TEXT = 32_000
 
 
 class MissingField(UndefinedError):
@@ -165,25 +173,6 @@ def value_or_missing(name: str, value: Any) -> Any:
 # ---------------------------------------------------------------- the sandbox
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, plus a cap on ``*`` and ``**`` so a template cannot
-    build a gigabyte string or number."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > 100:
-                raise SecurityError("the power is too large")
-            return operator.pow(left, right)
-        if isinstance(left, str | list) or isinstance(right, str | list):
-            size = len(left) if isinstance(left, str | list) else len(right)
-            times = right if isinstance(left, str | list) else left
-            if isinstance(times, int) and size * times > MAX_TEXT:
-                raise SecurityError("the text would be too long")
-        return operator.mul(left, right)
-
-
 def _money(value: Any, symbol: str = "") -> str:
     """``{{ last_order.amount | money }}`` -> ``42.50``; ``| money("£")`` -> ``£42.50``."""
     if isinstance(value, Undefined):
@@ -191,7 +180,7 @@ def _money(value: Any, symbol: str = "") -> str:
     return f"{symbol}{float(value):,.2f}"
 
 
-_ENV = _Sandbox(
+_ENV = BoundedSandbox(
     undefined=_Missing,
     autoescape=False,
     trim_blocks=True,
@@ -210,6 +199,12 @@ class TemplateProblem:
     fix: str
 
 
+# What reading a template raises besides a syntax error: brackets or blocks nested
+# thousands deep exhaust jinja's parser (RecursionError) or Python's compiler
+# (SyntaxError: too many statically nested blocks, MemoryError).
+_UNREADABLE = (RecursionError, MemoryError, SyntaxError)
+
+
 def compile_template(source: str) -> Any:
     """A compiled template, or a ``TemplateProblem`` saying what is wrong with it."""
     try:
@@ -220,6 +215,12 @@ def compile_template(source: str) -> Any:
             f"The template cannot be read{where}: {(exc.message or 'syntax error').rstrip('.')}.",
             "Check that every {{ has its }} and every {% if %} its {% endif %}.",
         )
+    except _UNREADABLE:
+        return TemplateProblem(
+            "The template is nested too deeply to be read (brackets, filters, fields or blocks "
+            "inside each other hundreds of times).",
+            "Simplify the template: a message needs only fields, fallbacks and a few {% if %} blocks.",
+        )
 
 
 def fields_used(source: str) -> frozenset[str]:
@@ -227,7 +228,7 @@ def fields_used(source: str) -> frozenset[str]:
     so only those are worked out for each customer. Empty when the template cannot be read."""
     try:
         return frozenset(meta.find_undeclared_variables(_ENV.parse(source)))
-    except TemplateSyntaxError:
+    except (TemplateSyntaxError, *_UNREADABLE):
         return frozenset()
 
 
@@ -238,29 +239,49 @@ class RenderProblem:
     field: str  # the dotted field, '' when the problem is not a field
     empty: bool  # True: the customer's value is blank; False: no such field
     problem: str
+    over_limit: bool = False  # the template asked for too much time, memory or text
 
 
-def render(template: Any, values: Mapping[str, Any]) -> str | RenderProblem:
-    """Fill in ``template`` for one customer, or say why it cannot be.
+def render(template: Any, values: Mapping[str, Any], seconds: float = RENDER_SECONDS) -> str | RenderProblem:
+    """Fill in ``template`` for one customer within ``seconds``, or say why it cannot be.
 
     Lines are trimmed at the end and runs of blank lines (left by conditionals)
     collapse to one, so what a conditional leaves out leaves no hole."""
     try:
-        # A shared context over a plain dict: jinja's render() copies the template
-        # globals (a ChainMap) for every call, which dominates at 100k drafts.
-        context = template.new_context({**_GLOBALS, **values}, shared=True)
-        out = "".join(template.root_render_func(context))
+        with Budget(seconds):
+            # A shared context over a plain dict: jinja's render() copies the template
+            # globals (a ChainMap) for every call, which dominates at 100k drafts.
+            context = template.new_context({**_GLOBALS, **values}, shared=True)
+            out = _collect(template.root_render_func(context))
     except MissingField as exc:
         return RenderProblem(exc.field, exc.empty, str(exc))
+    except OverLimit as exc:
+        return RenderProblem("", False, str(exc), over_limit=True)
     except SecurityError as exc:
         return RenderProblem("", False, f"the template tries something not allowed ({exc})")
     except UndefinedError as exc:  # an undefined reached through a path we did not wrap
         return RenderProblem("", False, exc.message or "a field is missing")
+    except RecursionError:
+        return RenderProblem("", False, "it calls itself too deeply", over_limit=True)
+    except MemoryError:  # a bound we did not foresee: this template, not the run, fails
+        return RenderProblem("", False, "it needs more memory than the computer has", over_limit=True)
     except Exception as exc:  # a filter applied to the wrong kind of value, a division by zero...
         return RenderProblem("", False, f"the template failed: {exc}")
-    if len(out) > MAX_TEXT:
-        return RenderProblem("", False, f"the text is {len(out):,} characters long, too long for a cell")
     return _tidy(out)
+
+
+def _collect(pieces: Iterable[str]) -> str:
+    """The rendered text, refused as soon as it grows past what a cell holds
+    (not after a loop has built gigabytes)."""
+    out: list[str] = []
+    keep = out.append
+    size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > MAX_TEXT:
+            raise OverLimit(f"the message would be longer than {MAX_TEXT:,} characters, too long for a cell")
+        keep(piece)
+    return "".join(out)
 
 
 def _tidy(text: str) -> str:
@@ -377,19 +398,26 @@ class RenderCache:
     (or problem) rendering would; for a group read only member by member, only those
     members count. A template whose keys hardly ever repeat (it prints an order ID,
     say) stops being cached after ``probe`` renders, so it then costs nothing extra.
-    Templates using ``lipsum`` or ``random`` are never cached."""
+    Templates using ``lipsum`` or ``random`` are never cached.
+
+    It also keeps the template's time budget: one render may take ``RENDER_SECONDS``,
+    and all of them together ``TEMPLATE_SECONDS`` plus ``SECONDS_PER_RENDER`` each;
+    past that the template is refused for the remaining customers, so a template
+    that is merely slow cannot stretch a run over hours."""
 
     def __init__(self, template: Any, source: str, probe: int = 2_000) -> None:
         self.template = template
         self.texts: dict[Any, str | RenderProblem] = {}
         self.probe = probe
         self.calls = 0
+        self.seconds = 0.0  # spent rendering, all customers together
+        self.renders = 0
         self.enabled = not _CHANGING.search(source)
         self.reads: tuple[tuple[str, frozenset[str] | None], ...] = ()
         if self.enabled:
             try:
                 self.reads = tuple(sorted(_member_reads(source).items()))
-            except TemplateSyntaxError:
+            except (TemplateSyntaxError, *_UNREADABLE):
                 self.enabled = False
 
     def key(self, values: Mapping[str, Any]) -> Any:
@@ -410,13 +438,13 @@ class RenderCache:
 
     def render(self, values: Mapping[str, Any]) -> str | RenderProblem:
         if not self.enabled:
-            return render(self.template, values)
+            return self._render(values)
         key = self.key(values)
         if key is _UNCACHEABLE:
-            return render(self.template, values)
+            return self._render(values)
         out = self.texts.get(key)
         if out is None:
-            out = self.texts[key] = render(self.template, values)
+            out = self.texts[key] = self._render(values)
             self.calls += 1
             if self.calls == self.probe and len(self.texts) > self.probe // 2:
                 self.enabled = False  # mostly new values: not worth remembering
@@ -424,6 +452,27 @@ class RenderCache:
         else:
             self.calls += 1
         return out
+
+    def _render(self, values: Mapping[str, Any]) -> str | RenderProblem:
+        left = TEMPLATE_SECONDS + SECONDS_PER_RENDER * self.renders - self.seconds
+        if left <= 0:
+            return _TOO_SLOW_IN_ALL
+        started = perf_counter()
+        out = render(self.template, values, min(RENDER_SECONDS, left))
+        self.seconds += perf_counter() - started
+        self.renders += 1
+        if left < RENDER_SECONDS and isinstance(out, RenderProblem) and out.problem == SLOW:
+            return _TOO_SLOW_IN_ALL  # stopped by what was left of the template's budget
+        return out
+
+
+_TOO_SLOW_IN_ALL = RenderProblem(
+    "",
+    False,
+    f"filling it in took more than {TEMPLATE_SECONDS:g} seconds for the customers so far, "
+    "so it is not used for the others",
+    over_limit=True,
+)
 
 
 # ---------------------------------------------------------------- SMS length

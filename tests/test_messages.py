@@ -15,6 +15,7 @@ from sheet_crm.messages import (
     TemplateProblem,
     compile_template,
     empty,
+    fields_used,
     render,
     salutation,
     sms_length,
@@ -76,6 +77,127 @@ def test_groups_name_the_dotted_field() -> None:
 def test_the_sandbox_refuses_internals_and_huge_output(source: str) -> None:
     out = fill(source, first_name="Ann")
     assert isinstance(out, RenderProblem)
+
+
+# Each template asks for far more than a message needs; (template, words in the problem).
+HOSTILE_TEMPLATES = [
+    # time
+    ("{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}", "takes too long"),
+    (
+        "{% set L = range(9999)|list %}{% for a in L %}{% for b in L %}{% endfor %}{% endfor %}",
+        "takes too long",
+    ),
+    (
+        "{% macro f() %}{% for i in range(9999) %}{% for j in range(9999) %}x{% endfor %}{% endfor %}"
+        "{% endmacro %}{{ f()|length }}",
+        "takes too long",
+    ),
+    ("{% for i in range(99999) %}{% endfor %}", "range() may give at most 10,000 numbers"),
+    ("{% macro f(n) %}{{ f(n) }}{{ f(n) }}{% endmacro %}{{ f(1) }}", "calls itself too deeply"),
+    # numbers
+    ("{{ ((99**99)**99)**99 }}", "the power is too large"),
+    ("{{ ('9'*4000)|int * ('9'*4000)|int }}", "number too large"),
+    # text built in a loop, or at once
+    ("{% for i in range(9999) %}{{ 'a'*30000 }}{% endfor %}", "longer than 32,000 characters"),
+    ("{% for i in range(9999) %}{{ first_name }}{% endfor %}", "longer than 32,000 characters"),
+    ("{{ 'x'|center(999999999) }}", "a width of 999,999,999 is too large"),
+    ("{{ 'x'.center(999999999) }}", "a width of 999,999,999 is too large"),
+    ("{{ 'x'.ljust(999999999) }}", "a width of 999,999,999 is too large"),
+    ("{{ 'x'.zfill(999999999) }}", "a width of 999,999,999 is too large"),
+    ("{{ '%999999999s'|format(1) }}", "width in the format is too large"),
+    ("{{ '%999999999d' % 1 }}", "width in the format is too large"),
+    ("{{ ('%32000d' * 900)|format(*range(900)) }}", "it builds a text of"),
+    ("{{ '{:>999999999}'.format(1) }}", "in the format is too large"),
+    ("{{ ('{:32000}' * 3000).format(*range(3000)) }}", "characters and items in all"),
+    ("{{ 'a\nb'|indent(999999999) }}", "a width of 999,999,999 is too large"),
+    ("{{ ('a\n'*15000)|indent('x'*30000) }}", "it builds a text of"),
+    ("{{ ('a'*30000)|wordwrap(1) }}", "it builds a text of"),
+    ("{{ ('a'*30000)|replace('a', 'a'*30000) }}", "it builds a text of 900,000,000 characters"),
+    ("{{ ('a'*30000).replace('a', 'bb') }}", "it builds a text of 60,000 characters"),
+    ("{{ ('a'*30000).translate({97: 'b'*30000}) }}", "it builds a text of"),
+    ("{{ ('\t'*30000).expandtabs(30000) }}", "it builds a text of"),
+    ("{% set a='x'*30000 %}{{ a~a~a }}", "it builds a text of 90,000 characters"),
+    (
+        "{% set ns = namespace(s='a'*1000) %}{% for i in range(99) %}"
+        "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        "a text",
+    ),
+    (
+        "{% set ns = namespace(s='a'*1000) %}{% for i in range(99) %}"
+        "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        "a text",
+    ),
+    # lists, joins and what walks them
+    ("{% set s='x'*30000 %}{{ [s]*30000 }}", "list too large"),
+    ("{% set s='x'*30000 %}{{ [s, s, s, s] }}", "too large"),
+    ("{% set s='x'*30000 %}{{ ([s]*3)|join }}", "it builds a text of 90,000 characters"),
+    ("{{ range(9999)|map('string')|map('center', 30000)|list }}", "characters and items in all"),
+    ("{{ ([none]*9999)|map('default', 'x'*30000, true)|list }}", "too large"),
+    ("{{ ([[1]*9999]*9999)|sum(start=[]) }}", "too large"),
+    ("{{ [1]|sum(start=[]) }}", "sum adds up numbers only"),
+    ("{{ [1]|batch(999999999, 'x')|list }}", "a batch size of 999,999,999 is too large"),
+    ("{{ [1]|slice(999999999)|list }}", "a number of slices of 999,999,999 is too large"),
+    ("{{ [[1]]|tojson(indent=999999999) }}", "indent may be at most 8"),
+    ("{{ dict.fromkeys(range(9999), 'x'*30000) }}", "too large"),
+    ("{% set L=[1]*9000 %}{% set M=[1]*9000 %}{{ [L]*9000 == [M]*9000 }}", "list too large"),
+    ("{{ (1).to_bytes(999999999, 'big') }}", "a length of 999,999,999 is too large"),
+    ("{{ lipsum(99999) }}", "lipsum may write at most"),
+]
+
+
+@pytest.mark.parametrize(("source", "words"), HOSTILE_TEMPLATES)
+def test_templates_that_would_exhaust_the_machine_are_stopped(source: str, words: str) -> None:
+    template = compile_template(source)
+    assert not isinstance(template, TemplateProblem), template
+    # Each of these would run for minutes or take gigabytes without the limits. Those
+    # stopped by the clock get a short budget (the suite stays fast), the others a long
+    # one (a loaded machine cannot make them look slow).
+    seconds = 0.05 if words == "takes too long" else 10.0
+    out = render(template, {"first_name": "Annabel" * 100}, seconds=seconds)
+    assert isinstance(out, RenderProblem) and out.over_limit, out
+    assert words in out.problem, out.problem
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ ('x' * 32000) | length }}", "32000"),
+        ("{{ '%-6s|' | format(first_name) }}{{ '{:>6}'.format(first_name) }}", "Ann   |   Ann"),
+        ("{% for p in products %}{{ p|upper }}{{ ', ' if not loop.last }}{% endfor %}", "TEA, CAKE"),
+        ("{{ (products + ['jam'])|join(' & ') }} {{ 2 ** 10 }} {{ 3 * 4 }}", "tea & cake & jam 1024 12"),
+        ("{{ first_name ~ '!' }} {{ [1, 2, 3]|sum }} {{ {'a': 1}|length }}", "Ann! 6 1"),
+        ("{% for a, b in [(1, 2)] %}{{ a + b }}{% endfor %}{% set x, y = 1, 2 %}{{ x }}{{ y }}", "312"),
+        ("{{ range(3)|list }} {{ notes|wordwrap(5) }}", "[0, 1, 2] a bc\nde"),
+    ],
+)
+def test_templates_within_the_limits_render_as_before(source: str, expected: str) -> None:
+    assert fill(source, first_name="Ann", products=["tea", "cake"], notes="a bc de") == expected
+
+
+def test_a_template_nested_too_deeply_is_a_problem_not_a_crash() -> None:
+    for source in (
+        "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+        "{% if 1 %}" * 300 + "x" + "{% endif %}" * 300,
+    ):
+        problem = compile_template(source)
+        assert isinstance(problem, TemplateProblem)
+        assert "nested too deeply" in problem.problem
+        assert fields_used(source) == frozenset()
+
+
+def test_a_template_slow_for_every_customer_is_stopped_for_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sheet_crm.messages as messages
+
+    monkeypatch.setattr(messages, "RENDER_SECONDS", 0.02)
+    monkeypatch.setattr(messages, "TEMPLATE_SECONDS", 0.05)
+    monkeypatch.setattr(messages, "SECONDS_PER_RENDER", 0.0)
+    cache = _cached(
+        "{{ first_name }}{% for i in range(9999) %}{% for j in range(9999) %}{% endfor %}{% endfor %}"
+    )
+    outs = [cache.render({"first_name": f"Ann{n}"}) for n in range(20)]
+    assert all(isinstance(o, RenderProblem) and o.over_limit for o in outs)
+    assert outs[-1].problem.startswith("filling it in took more than")  # type: ignore[union-attr]
+    assert cache.renders < 10  # the rest were refused without rendering
 
 
 def test_lists_cannot_be_changed_from_a_template() -> None:

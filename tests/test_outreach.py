@@ -721,6 +721,92 @@ def test_a_draft_id_already_logged_as_sent_is_not_drafted_again() -> None:
     assert any(s.customer_id == "C-4" and s.kind == "already_sent" for s in out.result.skipped)
 
 
+def _edit(grid: dict[str, list[list[Cell]]], customer_id: str, **cells: Cell) -> int:
+    """Change cells of a customer's Outreach row, as an owner would; its sheet row."""
+    rows = grid["Outreach"]
+    for number, row in enumerate(rows, start=1):
+        if number > 2 and row[1] == customer_id:
+            for header, value in cells.items():
+                row[HEADERS.index(header.replace("_", " "))] = value
+            return number
+    raise AssertionError(customer_id)
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "reason"),
+    [
+        ({"Draft_ID": "../../../../tmp/x/ESCAPED"}, "A", "its Draft ID cannot name a file"),
+        ({"Draft_ID": "/tmp/ESCAPED"}, "A", "its Draft ID cannot name a file"),
+        ({"Draft_ID": "D-" + "7" * 300}, "A", "its Draft ID cannot name a file"),
+        ({"Draft_ID": "D-1\r\nBcc: evil@example.org"}, "A", "its Draft ID cannot name a file"),
+        ({"To": "c-1@example.com, evil@example.org"}, "F", "is not one email address"),
+        ({"To": "c-1@example.com\nBcc: evil@example.org"}, "F", "its To has a line break"),
+        ({"Subject": "Thank you,\nZoë"}, "G", "its Subject has a line break"),
+        ({"Channel": "fax"}, "E", "its channel 'fax' is not email, sms, phone or letter"),
+    ],
+)
+def test_an_approved_draft_that_cannot_be_exported_is_a_finding_at_its_cell(
+    cells: dict[str, Cell], column: str, reason: str
+) -> None:
+    grid = golden_workbook()
+    grid = _with_outreach(grid, run(make_ctx(grid)))
+    _set_status(grid, "C-1", "approve")
+    _set_status(grid, "C-4", "approve")
+    row = _edit(grid, "C-1", **cells)
+    ctx = make_ctx(grid)
+    out = run(ctx)
+    found = [f for f in ctx.findings if f.code == "draft-not-exportable"]
+    assert [(f.cell, f.severity) for f in found] == [(f"Outreach!{column}{row}", "error")]
+    assert reason in found[0].problem and found[0].problem.endswith("so it is not exported.")
+    # The owner's row is kept as typed, says why it is not exported, and holds back a second draft.
+    kept = next(d for d in out.result.drafts if d.customer_id == "C-1")
+    assert reason in kept.blocked and f"Not exported: {kept.blocked}." in kept.why
+    assert [d.customer_id for d in out.result.approved()] == ["C-4"]
+    assert any(k.customer_id == "C-1" and k.kind == "pending" for k in out.result.skipped)
+
+
+def test_a_sender_email_that_is_not_one_address_is_a_warning_when_emails_wait_for_export() -> None:
+    grid = golden_workbook()
+    grid = _with_outreach(grid, run(make_ctx(grid)))
+    bad = {"sender_email": "mia@teashop.example, evil@example.org"}
+    ctx = make_ctx(grid, settings=bad)
+    run(ctx)
+    assert "sender-email-invalid" not in [f.code for f in ctx.findings]  # nothing approved yet
+    _set_status(grid, "C-1", "approve")
+    ctx = make_ctx(grid, settings=bad)
+    run(ctx)
+    assert [(f.cell, f.code) for f in ctx.findings if f.code == "sender-email-invalid"] == [
+        ("Settings", "sender-email-invalid")
+    ]
+
+
+def test_a_template_over_a_limit_is_a_finding_and_the_other_drafts_are_made() -> None:
+    templates = [
+        *GOLDEN_TEMPLATES,
+        ["Win back", "email", "We miss you", "{{ 'x' | center(999999999) }}", None],
+    ]
+    grid = golden_workbook()
+    grid["Templates"] = [grid["Templates"][0], *templates]
+    ctx = make_ctx(grid)
+    rows = drafts(run(ctx))
+    assert sorted(rows) == ["C-1", "C-2", "C-3"]  # C-4's win-back email is the one refused
+    assert [(f.cell, f.code) for f in ctx.findings if f.severity == "error"] == [
+        ("Templates!D5", "template-over-limit")
+    ]
+    problem = next(f.problem for f in ctx.findings if f.code == "template-over-limit")
+    assert "a width of 999,999,999 is too large" in problem and "Dee" in problem
+
+
+def test_a_subject_with_a_line_break_is_joined_into_one_line_with_a_warning() -> None:
+    grid = golden_workbook()
+    grid["Templates"][1][2] = "Thank you,\n{{ first_name }}!"  # Alt+Enter in the Subject cell
+    ctx = make_ctx(grid)
+    assert drafts(run(ctx))["C-1"]["Subject"] == "Thank you, Zoë!"
+    assert [(f.cell, f.code) for f in ctx.findings if f.code.startswith("template")] == [
+        ("Templates!C2", "template-subject-line-break")
+    ]
+
+
 @pytest.mark.parametrize("status", ["maybe", "later"])
 def test_unknown_status_is_a_finding(status: str) -> None:
     grid = golden_workbook()

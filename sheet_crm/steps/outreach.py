@@ -66,7 +66,7 @@ from ..messages import (
     value_or_missing,
 )
 from ..model import CUSTOMER_FIELD_NAMES, Customer, Interaction, Order
-from ..normalize import parse_channel, parse_date, split_list, text
+from ..normalize import check_email, parse_channel, parse_date, split_list, text
 from ..workbook import Cell, Row, RowAppend, Table, ToolTab, header_key, is_blank
 from . import Context, StepOutput
 
@@ -114,6 +114,13 @@ DONE = frozenset({"done", "completed", "complete", "closed", "resolved", "follow
 SENT_RE = re.compile(r"Sent draft (D-[0-9A-F]{10})")
 MAX_FIELD_FINDINGS = 25  # per template cell and field; the rest are counted in one finding
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A Draft ID names the exported file and goes into the email's headers, and anyone
+# editing the sheet can change it: only letters, digits, - and _ (sheet-crm's own
+# are like D-3F2A91C0DE), so no ID can climb out of the export folder or break a header.
+SAFE_DRAFT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# What cannot stand in an email header: line breaks (Alt+Enter in a cell, Unicode line
+# separators) and other control characters. A tab can.
+LINE_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
 
 
 # ---------------------------------------------------------------- results
@@ -183,6 +190,96 @@ class OutreachResult:
     def approved(self, channels: Iterable[str] = CHANNELS) -> list[Draft]:
         wanted = set(channels)
         return [d for d in self.drafts if d.status == "approve" and not d.blocked and d.channel in wanted]
+
+
+@dataclass(frozen=True)
+class ExportProblem:
+    """Why an approved draft cannot be exported as it stands, and which Outreach column to fix."""
+
+    column: str
+    reason: str  # completes "Not exported: ..."
+    fix: str
+
+
+def export_problem(d: Draft) -> ExportProblem | None:
+    """What stops an approved draft from becoming a file (checked when the Outreach
+    tab is read, before anything is written, so the owner sees it in Issues)."""
+    if not SAFE_DRAFT_ID.fullmatch(d.draft_id):
+        return ExportProblem(
+            "Draft ID",
+            "its Draft ID cannot name a file (a Draft ID holds only letters, digits, - and _, "
+            "at most 64 of them)",
+            "Put back the Draft ID sheet-crm gave this draft (like D-3F2A91C0DE), or delete the row "
+            "and run drafts again.",
+        )
+    if d.channel not in CHANNELS:
+        return ExportProblem(
+            "Channel",
+            f"its channel '{shorten(d.channel)}' is not email, sms, phone or letter",
+            "Type email, sms, phone or letter in Channel.",
+        )
+    if d.channel != "email":
+        return None
+    if LINE_BREAKS.search(d.subject):
+        return ExportProblem(
+            "Subject",
+            "its Subject has a line break (or another control character), and an email subject is one line",
+            "Remove the line break (Alt+Enter) from the Subject cell.",
+        )
+    if LINE_BREAKS.search(d.to):
+        return ExportProblem(
+            "To", "its To has a line break (or another control character)", "Type one email address in To."
+        )
+    checked = check_email(d.to)
+    if not checked.normalized:
+        why = f" ({checked.reason})" if checked.reason else ""
+        what = f"'{shorten(d.to)}' is not one email address{why}" if d.to.strip() else "is empty"
+        return ExportProblem("To", f"its To {what}", "Type one email address in To, or set Status to skip.")
+    return None
+
+
+def one_line(text: str) -> str:
+    """A subject as one line: each line break (and the spaces around it) becomes one space."""
+    return _BREAK_RUN.sub(" ", text).strip() if LINE_BREAKS.search(text) else text
+
+
+_BREAK_RUN = re.compile(r"\s*[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]+\s*")
+
+
+def shorten(value: str, most: int = 60) -> str:
+    """A cell's text for a message: at most ``most`` characters, line breaks shown as spaces."""
+    flat = LINE_BREAKS.sub(" ", value)
+    return flat if len(flat) <= most else flat[: most - 1] + "…"
+
+
+def _check_sender(ctx: Context, kept: list[Draft]) -> None:
+    """An approved email is exported From the sender_email setting: say so when that
+    is not one address (the export then leaves the From out)."""
+    sender = ctx.settings.sender_email
+    waiting = any(d.status == "approve" and not d.blocked and d.channel == "email" for d in kept)
+    if waiting and sender.strip() and not check_email(sender).normalized:
+        ctx.findings.add(
+            "sender-email-invalid",
+            Severity.WARNING,
+            Location("Settings"),
+            f"The sender_email setting '{shorten(sender)}' is not one email address, so exported "
+            "emails have no From (your mail program fills it in when you send).",
+            "Type one email address as sender_email in the Settings tab.",
+            value=sender[:200],
+        )
+
+
+def _unexportable_finding(ctx: Context, prev: _Previous, d: Draft, p: ExportProblem) -> None:
+    value = prev.values.get(p.column)
+    ctx.findings.add(
+        "draft-not-exportable",
+        Severity.ERROR,
+        prev.location(p.column),
+        f"Draft {shorten(d.draft_id, 30)} is approved, but {p.reason}, so it is not exported.",
+        p.fix,
+        value=value[:200] if isinstance(value, str) else value,
+        customer_id=d.customer_id,
+    )
 
 
 # ---------------------------------------------------------------- templates
@@ -794,6 +891,10 @@ class _Previous:
     row: int
     values: dict[str, Cell]
     status: str
+    columns: dict[str, int] = field(default_factory=dict)  # header -> sheet column number (1 = A)
+
+    def location(self, header: str) -> Location:
+        return Location(TAB, self.row, self.columns.get(header), header if header in self.columns else "")
 
 
 def _status(value: Cell) -> str:
@@ -818,6 +919,7 @@ def _previous(ctx: Context) -> dict[str, _Previous]:
     pos = {h: i for i, h in enumerate(table.headers)}
     if "Draft ID" not in pos:
         return {}
+    columns = {h: table.column_number(i) for h, i in pos.items()}
     out: dict[str, _Previous] = {}
     for row in table.rows:
         values = {h: row.get(i) for h, i in pos.items()}
@@ -837,7 +939,7 @@ def _previous(ctx: Context) -> dict[str, _Previous]:
                 value=values.get("Status"),
             )
             status = ""
-        out[did] = _Previous(row.number, values, status)
+        out[did] = _Previous(row.number, values, status, columns)
     return out
 
 
@@ -1073,6 +1175,23 @@ class _FieldFindings:
             value=(t.subject_src if part == "subject" else t.body_src)[:200],
         )
 
+    def subject_line_break(self, t: TemplateText, c: Customer) -> None:
+        key = (t.where("subject"), "line break")
+        if key in self.once:
+            return
+        self.once.add(key)
+        self.ctx.findings.add(
+            "template-subject-line-break",
+            Severity.WARNING,
+            t.location("subject"),
+            f"The '{t.name}' email template makes a subject with a line break (first customer: "
+            f"{c.display_name}, {c.key}); an email subject is one line, so its lines are joined "
+            "with a space.",
+            "Remove the line break (Alt+Enter) from the Subject cell, or the field in it that has one.",
+            value=t.subject_src[:200],
+            customer_id=c.key,
+        )
+
     def problem(self, t: TemplateText, part: str, p: RenderProblem, c: Customer) -> None:
         loc = t.location(part)
         src = f"{{{{ {p.field} }}}}"
@@ -1113,6 +1232,18 @@ class _FieldFindings:
                 f"{hint}Fields are the Customers columns in lower case with underscores, "
                 f"such as {{{{ first_name }}}}, {{{{ last_order.product }}}}, {{{{ business_name }}}}.",
                 value=src,
+                customer_id=c.key,
+            )
+        elif p.over_limit:
+            self.ctx.findings.add(
+                "template-over-limit",
+                Severity.ERROR,
+                loc,
+                f"The '{t.name}' {t.channel} template asks for too much: {p.problem}. sheet-crm stopped it, "
+                f"so no draft is made from it (first customer affected: {c.display_name}, {c.key}).",
+                "Simplify the template: a message needs fields, fallbacks, filters and {% if %} blocks, "
+                "not long loops, huge widths or huge numbers.",
+                value=(t.subject_src if part == "subject" else t.body_src)[:200],
                 customer_id=c.key,
             )
         else:
@@ -1226,10 +1357,14 @@ def _run(ctx: Context) -> StepOutput:
                 d.blocked = "the customer is now marked Do not contact"
             elif c.key != d.customer_id and customers_by_key.get(d.customer_id) is not None:
                 d.blocked = f"the customer was merged into {c.key}"
+            if not d.blocked:
+                pending[c.key] = did  # type: ignore[union-attr]  # fixing the row sends it; no second draft
+                unusable = export_problem(d)
+                if unusable is not None:
+                    d.blocked = unusable.reason
+                    _unexportable_finding(ctx, prev, d, unusable)
             if d.blocked:
                 d.why = _append_note(d.why, f"Not exported: {d.blocked}.")
-            else:
-                pending[c.key] = did  # type: ignore[union-attr]
             drafts.append(d)
             continue
         # Sent: log it in Interactions once, then keep the row a while.
@@ -1251,6 +1386,7 @@ def _run(ctx: Context) -> StepOutput:
             sent_ids[did] = sent_on
         drafts.append(d)
 
+    _check_sender(ctx, drafts)
     owner_templates = _read_templates(ctx)
     templates = _Templates(owner_templates)
     triggers = _Triggers(ctx, facts)
@@ -1337,7 +1473,9 @@ def _run(ctx: Context) -> StepOutput:
                 if subject_out is None:
                     failed = True
                     break
-                subject = subject_out
+                subject = one_line(subject_out)
+                if subject != subject_out:
+                    problems.subject_line_break(tmpl, c)
             body = _render_part(problems, tmpl, "body", vals, c)
             if body is None:
                 failed = True
@@ -1732,4 +1870,14 @@ def export_drafts(result: OutreachResult, export_dir: Path) -> list[Path]:
     return _export(result, export_dir)
 
 
-__all__ = ["HEADERS", "Draft", "OutreachResult", "Skip", "draft_id", "export_drafts", "run"]
+__all__ = [
+    "HEADERS",
+    "Draft",
+    "ExportProblem",
+    "OutreachResult",
+    "Skip",
+    "draft_id",
+    "export_drafts",
+    "export_problem",
+    "run",
+]
