@@ -152,15 +152,50 @@ b.write(WritePlan(tabs=[ToolTab("Tiers", ["A"], [[1]])]), expected_version=b.rea
     assert_valid_with_tiers(path, "Gold 1")
 
 
-def test_a_running_writer_is_respected(tmp_path: Path) -> None:
+def test_a_running_writer_is_respected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live sheet-crm writer is known by the operating-system lock it holds."""
     path = make_workbook(tmp_path / "crm.xlsx")
-    busy = tmp_path / f".crm.xlsx.sheet-crm-{os.getppid()}.tmp"  # a live process: our parent
-    busy.write_bytes(b"partial")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from sheet_crm.backends.xlsx import _write_lock\n"
+            f"with _write_lock(Path({str(path)!r})):\n"
+            "    print('holding', flush=True)\n"
+            "    sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        monkeypatch.setattr(xlsx_module, "WRITE_LOCK_WAIT", 0.3)
+        backend = XlsxBackend(path)
+        old = path.read_bytes()
+        with pytest.raises(WorkbookLocked, match="Another sheet-crm run"):
+            backend.write(plan(), expected_version=backend.read().version)
+        assert path.read_bytes() == old
+    finally:
+        holder.communicate("", timeout=30)
+    # the holder is gone, and so is its lock: the next write goes ahead
+    backend.write(plan(), expected_version=backend.read().version)
+    assert_valid_with_tiers(path, "Gold 1")
+
+
+def test_a_stale_temp_whose_process_number_is_reused_does_not_block_writes(tmp_path: Path) -> None:
+    """A temp file left by a killed run, named with a process number that now belongs to
+    another (live, unrelated) process, is stale: no lock is held, so it is removed."""
+    path = make_workbook(tmp_path / "crm.xlsx")
+    stale = tmp_path / f".crm.xlsx.sheet-crm-{os.getppid()}.tmp"  # a live process: our parent
+    stale.write_bytes(b"partial")
     backend = XlsxBackend(path)
-    old = path.read_bytes()
-    with pytest.raises(WorkbookLocked, match="Another sheet-crm run"):
-        backend.write(plan(), expected_version=backend.read().version)
-    assert path.read_bytes() == old
+    backend.write(plan(), expected_version=backend.read().version)
+    assert not stale.exists()
+    assert_valid_with_tiers(path, "Gold 1")
+    assert not [n for n in folder_listing(tmp_path) if n.endswith(".tmp")]
 
 
 # ---------------------------------------------------------------- locks and changes
