@@ -150,7 +150,8 @@ def _write_lock(path: Path) -> Iterator[None]:
     """Only one sheet-crm run writes a workbook at a time. The lock is the operating
     system's (flock, or its Windows twin, through ``filelock``): a run that dies, however
     it dies, holds it no longer, so no process number is ever taken for a live writer."""
-    lock = filelock.FileLock(write_lock_path(path), timeout=WRITE_LOCK_WAIT)
+    lock_file = write_lock_path(path)
+    lock = filelock.FileLock(lock_file, timeout=WRITE_LOCK_WAIT)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -164,6 +165,11 @@ def _write_lock(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
+        # Removed while still held, so the folder keeps no lock file: a run waiting on it
+        # finds, once it gets the lock, that its file is gone and opens the path afresh
+        # (filelock 4 checks the link count). On Windows filelock removes it on release.
+        with contextlib.suppress(OSError):
+            lock_file.unlink()
         lock.release()
 
 

@@ -674,7 +674,7 @@ def _package_info(zf: zipfile.ZipFile, path: Path) -> PackageInfo:
         if not raw_id.isdigit() or len(raw_id) > 9:
             raise WorkbookDamaged(
                 f"The workbook part {workbook_part} gives the tab '{name}' the sheet number "
-                f"sheetId=\"{raw_id[:40]}\", which is not a whole number; the file is damaged.",
+                f'sheetId="{raw_id[:40]}", which is not a whole number; the file is damaged.',
                 REPAIR,
                 where=where,
             )
@@ -697,9 +697,7 @@ def _package_info(zf: zipfile.ZipFile, path: Path) -> PackageInfo:
                 state=el.get("state", "visible"),
             )
         )
-    styles = next(
-        (tgt for typ, tgt, mode in rels.values() if typ == REL_TYPE_STYLES and tgt in names), None
-    )
+    styles = next((tgt for typ, tgt, mode in rels.values() if typ == REL_TYPE_STYLES and tgt in names), None)
     strings = next(
         (tgt for typ, tgt, mode in rels.values() if typ == REL_TYPE_SHARED_STRINGS and tgt in names), None
     )
@@ -974,12 +972,13 @@ class _Patterns:
     def __init__(self, prefix: str) -> None:
         p = re.escape(prefix)
         # One match per cell, its reference split into column letters and row digits; the
-        # common body ``<v>...</v>`` is captured directly, anything else (formulas, inline
-        # strings, values over 15 characters) as ``body``. Linear whatever the input: attribute alternatives cannot
-        # match the same text (the catch-all excludes r, s and t), every quantifier is
-        # possessive, and the body stops at the next cell or row. A ``<c`` none of that
-        # matches is still matched, by the last alternative, with no reference: the reader
-        # then hands the part to the general parser instead of skipping a cell.
+        # common body ``<v>...</v>`` (up to 15 characters) is captured directly, anything
+        # else (formulas, inline strings, longer values) as ``body``. Linear whatever the
+        # input: attribute alternatives cannot match the same text (the catch-all excludes
+        # r, s and t), every quantifier is possessive, and the body stops at the next cell
+        # or row. A ``<c`` none of that matches is still matched, by the last alternative,
+        # with no reference: the reader then hands the part to the general parser instead
+        # of skipping a cell.
         self.cell = re.compile(
             rf"<{p}c\b(?:\s++(?:r=\"(?P<col>[A-Z]*+)(?P<row>\d*+)\"|s=\"(?P<s>[^\"<]*+)\""
             rf"|t=\"(?P<t>[^\"<]*+)\"|(?![rst]=)[\w:.-]++=\"[^\"<]*+\"))*+"
