@@ -358,15 +358,16 @@ class XlsxBackend(Backend):
             with zipfile.ZipFile(tmp) as zf, paused_gc():
                 info = rd.read_package_info(zf, self.path)
                 found = {s.name.casefold(): s for s in info.sheets}
+                rows_in: dict[str, int] = {}
                 for part in (*edit.changed, *edit.added):
-                    if part.endswith((".xml", ".rels")):
-                        rd.check_well_formed(zf, part)  # also checks the CRC of the whole part
+                    if part.endswith((".xml", ".rels")):  # well-formed, and the CRC of the whole part
+                        rows_in[part] = rd.check_well_formed(zf, part, count=b"<row ")
                 date_styles = rd.read_date_styles(zf, info.styles_part)
                 for tab in plan.tabs:
                     sheet = found.get(tab.name.casefold())
-                    if sheet is None or not sheet.part:
+                    if sheet is None or not sheet.part or sheet.part not in rows_in:
                         raise ValueError(f"tab {tab.name} missing")
-                    rows = _count(zf, sheet.part, b"<row ")
+                    rows = rows_in[sheet.part]
                     if rows < 2 + len(tab.rows):
                         raise ValueError(f"tab {tab.name} has {rows - 2} data rows, not {len(tab.rows)}")
                     # tool tabs hold inline strings only, so no shared strings are needed
@@ -418,18 +419,6 @@ def _remove_stale_temps(path: Path) -> None:
     for entry in path.parent.iterdir():
         if pattern.match(entry.name):
             _remove(entry)
-
-
-def _count(zf: zipfile.ZipFile, part: str, needle: bytes) -> int:
-    """How often ``needle`` occurs in a part, read in pieces."""
-    n, tail = 0, b""  # the tail is shorter than the needle, so nothing is counted twice
-    limits = rd.current_limits()
-    with rd.PartStream(zf, part, limits.part_bytes, limits) as stream:
-        while data := stream.read(rd.CHUNK):
-            block = tail + data
-            n += block.count(needle)
-            tail = block[-(len(needle) - 1) :]
-    return n
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -557,7 +546,7 @@ class _PackageEdit:
         data = rd.read_part(self.zf, part, whole=False)
         if part not in self._checked:
             # edited as text, so first made sure a strict parser accepts it
-            checker = rd.WellFormed(part, threaded=False)
+            checker = rd.WellFormed(part)
             checker.feed(data)
             checker.finish()
             self._checked.add(part)
