@@ -65,7 +65,7 @@ FAR_APART = "".join(f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>' for r in ra
 
 CASES: dict[str, Case] = {
     # positive controls: the same machinery reads a good workbook, and an unusual but valid one
-    "valid workbook": Case(valid(), ("tabs", "sync"), 0, "customers"),
+    "valid workbook": Case(valid(), ("tabs", "sync", "drafts"), 0, "customers"),
     "single-quoted attributes (general parser)": Case(
         workbook(customers("<row r='5'><c r='A5' t='inlineStr'><is><t>C-00004</t></is></c></row>")),
         ("tabs",),

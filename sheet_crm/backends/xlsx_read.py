@@ -142,11 +142,15 @@ def current_limits() -> Limits:
 
 
 def _mb(n: float) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:,.1f} KB"
     return f"{n / (1024 * 1024):,.1f} MB"
 
 
-def _raise_hint(name: str, value: float) -> str:
-    return f"{LIMIT_VARIABLES[name]}={value:g}"
+def _raise_hint(name: str, needed: float) -> str:
+    """``VARIABLE=value`` with a round value (a power of two) that would let ``needed`` pass."""
+    value = max(2 ** math.ceil(math.log2(max(needed, 1.0))), 1)
+    return f"{LIMIT_VARIABLES[name]}={value}"
 
 
 # ---------------------------------------------------------------- parts, read safely
@@ -224,8 +228,8 @@ class PartStream:
                 f"The part {self.part} {claims} {_mb(size)}; sheet-crm unpacks at most {_mb(self.limit)} "
                 f"for {'a sheet' if big else 'a part it reads whole'} (SHEET_CRM_MAX_PART_MB).",
                 "If this really is your workbook, raise the limit for this run, for example "
-                f"{_raise_hint('part_mb', self.limits.part_mb * 4)}; if you do not know where the file "
-                "comes from, do not open it.",
+                f"{_raise_hint('part_mb', size / (1024 * 1024) * self.limits.part_bytes / self.limit + 1)}; "
+                "if you do not know where the file comes from, do not open it.",
             )
         ratio = size / self.packed
         if size > RATIO_GRACE_BYTES and ratio > self.limits.zip_ratio:
@@ -235,7 +239,7 @@ class PartStream:
                 f"{self.limits.zip_ratio:g} times (SHEET_CRM_MAX_ZIP_RATIO), so this looks like a zip "
                 "bomb and sheet-crm does not unpack it.",
                 "If you trust the file, open it in Excel or LibreOffice and save it again, or raise the "
-                f"limit for this run ({_raise_hint('zip_ratio', self.limits.zip_ratio * 10)}).",
+                f"limit for this run ({_raise_hint('zip_ratio', ratio + 1)}).",
             )
 
     def head(self, n: int = HEAD) -> bytes:
@@ -315,7 +319,9 @@ def check_prolog(head: bytes, part: str) -> str:
             )
         else:
             return encoding
-        if i < 0 or (i >= n and len(head) >= HEAD):
+        if len(head) < HEAD and (i < 0 or i >= n):
+            return encoding  # the whole part ends inside its prolog: the parser will say so
+        if i < 0 or i >= n:
             raise UnsafeWorkbook(
                 f"The part {part} starts with more than {HEAD // 1024} KB of comments and processing "
                 "instructions before its content, which no spreadsheet program writes.",
