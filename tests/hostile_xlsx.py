@@ -279,3 +279,26 @@ def bomb_part(name: str, xml_before: bytes, filler_mb: int, xml_after: bytes) ->
 
 def deflate_ratio(data: bytes) -> float:
     return len(data) / len(zlib.compress(data, 9))
+
+
+def many_small_bombs(tabs: int = 120, kb: int = 900) -> Builder:
+    """Tabs that each expand from about 1 KB to ``kb`` KB: each part stays under the size where
+    its own ratio is checked, but together they unpack far more than the file could hold."""
+
+    def build(folder: Path) -> Path:
+        parts = base_parts()
+        sheets = "".join(f'<sheet name="Filler {i}" sheetId="{i + 10}" r:id="rIdF{i}"/>' for i in range(tabs))
+        parts["xl/workbook.xml"] = workbook_xml().replace(b"</sheets>", sheets.encode() + b"</sheets>")
+        rels = "".join(
+            f'<Relationship Id="rIdF{i}" Type="{RELS}/worksheet" Target="worksheets/filler{i}.xml"/>'
+            for i in range(tabs)
+        )
+        parts["xl/_rels/workbook.xml.rels"] = workbook_rels().replace(
+            b"</Relationships>", rels.encode() + b"</Relationships>"
+        )
+        filler = sheet_xml([], before="").replace(b"<sheetData>", b"<sheetData>" + b" " * (kb * 1024))
+        for i in range(tabs):
+            parts[f"xl/worksheets/filler{i}.xml"] = filler
+        return write_package(folder / "crm.xlsx", parts)
+
+    return build

@@ -32,6 +32,7 @@ from hostile_xlsx import (
     declared_size,
     drop_part,
     flip_stored_byte,
+    many_small_bombs,
     set_part,
     sheet_xml,
     strings_xml,
@@ -140,6 +141,7 @@ CASES: dict[str, Case] = {
         REFUSED,
         "zip bomb",
     ),
+    "120 tabs of 900 KB from 1 KB each": Case(many_small_bombs(), ("tabs",), REFUSED, "zip bomb"),
     "a sheet that claims 5 GB": Case(
         then(valid(), declared_size(SHEET1, 0xFFFFFFF0)), ("tabs",), REFUSED, "sheet-crm unpacks at most"
     ),

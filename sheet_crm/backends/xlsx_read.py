@@ -24,6 +24,7 @@ import math
 import os
 import posixpath
 import re
+import weakref
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -201,10 +202,30 @@ def member(zf: zipfile.ZipFile, part: str) -> zipfile.ZipInfo:
         ) from None
 
 
+class _Unpacked:
+    """Bytes unpacked so far from one open package, against what the whole file may hold:
+    parts whose zip entries share one compressed stream (overlapping entries) each pass the
+    ratio check, but together expand far beyond the file."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+        try:
+            size = os.fstat(zf.fp.fileno()).st_size  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            size = sum(i.compress_size for i in zf.infolist())
+        self.file_size = size
+        self.declared = sum(i.file_size for i in zf.infolist())
+        self.allowed = max(int(limits.zip_ratio * size), limits.part_bytes // 32, RATIO_GRACE_BYTES)
+        self.total = 0
+
+
+_UNPACKED: weakref.WeakKeyDictionary[zipfile.ZipFile, _Unpacked] = weakref.WeakKeyDictionary()
+
+
 class PartStream:
     """One part's bytes, unpacked in bounded pieces and counted as they come: never more
-    than the limit or the compression ratio allows, whatever the zip header claims; zip's
-    checksum is checked when the end is reached."""
+    than the limit or the compression ratio allows, whatever the zip header claims, and
+    never more, over all the parts read from one package, than the file's own size times
+    the ratio. Zip's checksum is checked when the end is reached."""
 
     def __init__(self, zf: zipfile.ZipFile, part: str, limit: int, limits: Limits | None = None) -> None:
         self.part = part
@@ -219,6 +240,24 @@ class PartStream:
             raise _broken(part, exc) from exc
         self.count = 0
         self._buffer = b""
+        self._unpacked = _UNPACKED.get(zf)
+        if self._unpacked is None:
+            self._unpacked = _UNPACKED[zf] = _Unpacked(zf, self.limits)
+
+    def _check_total(self, more: int) -> None:
+        unpacked = self._unpacked
+        unpacked.total += more
+        if unpacked.total > unpacked.allowed:
+            needed = max(unpacked.total, unpacked.declared) / max(unpacked.file_size, 1) + 1
+            raise UnsafeWorkbook(
+                f"Reading the parts of this {_mb(unpacked.file_size)} workbook (now {self.part}) has "
+                f"already unpacked {_mb(unpacked.total)}, more than {self.limits.zip_ratio:g} times its "
+                "size (SHEET_CRM_MAX_ZIP_RATIO). Spreadsheets do not compress that well: many small parts "
+                "that each expand hugely, or zip entries sharing compressed data, are the mark of a zip "
+                "bomb, so sheet-crm stops.",
+                "If you trust the file, open it in Excel or LibreOffice and save it again, or raise the "
+                f"limit for this run ({_raise_hint('zip_ratio', needed)}).",
+            )
 
     def _check(self, size: int, *, declared: bool) -> None:
         claims = "claims" if declared else "has already unpacked to"
@@ -258,6 +297,7 @@ class PartStream:
             raise _broken(self.part, exc) from exc
         self.count += len(data)
         self._check(self.count, declared=False)
+        self._check_total(len(data))
         return data
 
     def read(self, n: int = CHUNK) -> bytes:
