@@ -1127,8 +1127,6 @@ def read_sheet(
     except OutsideGrid as exc:
         raise outside_grid(part, str(exc)) from None
     except (IndexError, ValueError) as exc:
-        if isinstance(exc, SheetCrmError):
-            raise
         raise _bad_value(part, exc) from exc
     finally:
         segments.close()
@@ -1313,8 +1311,6 @@ def read_sheet_lxml(
     except OutsideGrid as exc:
         raise outside_grid(part, str(exc)) from None
     except (IndexError, ValueError) as exc:
-        if isinstance(exc, SheetCrmError):
-            raise
         raise _bad_value(part, exc) from exc
     while rows and not rows[-1]:
         rows.pop()
