@@ -49,6 +49,16 @@ class WorkbookProtected(SheetCrmError):
     """The workbook is password-protected (encrypted)."""
 
 
+class WorkbookDamaged(UnsupportedWorkbook):
+    """Part of the workbook cannot be read strictly: bad zip data or checksum, XML that is not
+    well-formed, a tab whose part is missing, a cell outside Excel's grid."""
+
+
+class UnsafeWorkbook(UnsupportedWorkbook):
+    """The workbook holds what no spreadsheet program writes and a reader must not follow:
+    a DTD (entity tricks), or a part that expands far beyond its compressed size (zip bomb)."""
+
+
 class WorkbookLocked(SheetCrmError):
     """Excel, LibreOffice or another sheet-crm run has the workbook open."""
 
@@ -78,7 +88,8 @@ class NotWritable(SheetCrmError):
 
 
 class WorkbookTooLarge(SheetCrmError):
-    """The result would exceed a limit of the spreadsheet (cells, characters per cell)."""
+    """The workbook or the result exceeds a limit (of the spreadsheet, or sheet-crm's own
+    limits on what it reads: part size, row size, empty cells)."""
 
 
 class AuthError(SheetCrmError):

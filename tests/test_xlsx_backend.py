@@ -458,3 +458,88 @@ def test_number_formats_by_column_and_by_cell(tmp_path: Path) -> None:
     assert read is not None
     assert [r.values[1] for r in read.rows] == [datetime(2026, 11, 22), 1200, 245137.97]
     assert [r.values[2] for r in read.rows] == [87.5, 12.25, None]
+
+
+# ---------------------------------------------------------------- hostile and unusual XML
+
+
+def _one_sheet(tmp_path: Path, rows: str, *, strings: list[str] | None = None) -> Path:
+    from hostile_xlsx import base_parts, sheet_xml, strings_xml, write_package
+
+    parts = base_parts()
+    parts["xl/worksheets/sheet2.xml"] = sheet_xml([rows])
+    if strings is not None:
+        parts["xl/sharedStrings.xml"] = strings_xml(strings)
+    return write_package(tmp_path / "odd.xlsx", parts)
+
+
+def _orders_rows(path: Path) -> list[list[Cell]]:
+    with rd.open_package(path) as zf:
+        info = rd.read_package_info(zf, path)
+        strings = rd.read_shared_strings(zf, info.shared_strings_part)
+        styles = rd.read_date_styles(zf, info.styles_part)
+        fast = rd.read_sheet(zf, info.sheets[1].part, strings, styles, info.date1904).rows
+        general = rd.read_sheet_lxml(zf, info.sheets[1].part, strings, styles, info.date1904).rows
+    assert fast == general
+    return fast
+
+
+def test_a_cell_the_patterns_do_not_expect_is_read_not_skipped(tmp_path: Path) -> None:
+    """Valid XML the fast path's patterns do not match (spaces around ``=``, an attribute
+    value with ``>``): the part goes to the general parser, so no cell is lost."""
+    path = _one_sheet(
+        tmp_path,
+        '<row r="1"><c r="A1"><v>1</v></c><c r = "B1" t="inlineStr"><is><t>odd</t></is></c>'
+        '<c r="C1" x:y="a&gt;b" xmlns:x="urn:x"><v>3</v></c></row>',
+    )
+    assert _orders_rows(path) == [[1, "odd", 3]]
+
+
+def test_numbers_excel_cannot_hold_stay_text(tmp_path: Path) -> None:
+    big = "9" * 400
+    path = _one_sheet(
+        tmp_path,
+        f'<row r="1"><c r="A1"><v>1e309</v></c><c r="B1"><v>NaN</v></c><c r="C1" s="1"><v>{big}</v></c>'
+        '<c r="D1"><v>12345678901234567</v></c><c r="E1"><v>-2.5E3</v></c>'
+        '<c r="F1" s="1"><v>1e300</v></c></row>',
+    )
+    assert _orders_rows(path) == [["1e309", "NaN", big, 12345678901234567, -2500.0, 1e300]]
+
+
+def test_ooxml_escapes_pair_surrogates_and_keep_a_lone_one(tmp_path: Path) -> None:
+    path = _one_sheet(
+        tmp_path,
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>x_xD800_y</t></is></c></row>',
+        strings=["smile _xD83D__xDE00_ _x0041_"],
+    )
+    rows = _orders_rows(path)
+    assert rows == [["smile \U0001f600 A", "x_xD800_y"]]
+    assert rows[0][1].encode("utf-8")  # no lone surrogate that could not be written or hashed
+
+
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [("SHEET_CRM_MAX_PART_MB", "0"), ("SHEET_CRM_MAX_ZIP_RATIO", "-3"), ("SHEET_CRM_MAX_EMPTY_CELLS", "1.5")],
+)
+def test_limits_from_the_environment_must_be_positive_numbers(
+    limit: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sheet_crm.errors import ConfigError
+
+    monkeypatch.setenv(limit, value)
+    with pytest.raises(ConfigError, match=limit):
+        rd.current_limits()
+    monkeypatch.setenv(limit, "2000")
+    assert rd.current_limits() != rd.Limits()
+
+
+def test_blank_cells_to_reach_far_cells_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheet_crm.errors import WorkbookTooLarge
+
+    path = _one_sheet(
+        tmp_path, '<row r="1"><c r="A1"><v>1</v></c></row><row r="9"><c r="Z9"><v>2</v></c></row>'
+    )
+    assert _orders_rows(path)[8] == [None] * 25 + [2]
+    monkeypatch.setenv("SHEET_CRM_MAX_EMPTY_CELLS", "20")
+    with pytest.raises(WorkbookTooLarge, match="blank cells"):
+        XlsxBackend(path).read()

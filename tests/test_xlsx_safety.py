@@ -3,6 +3,7 @@ and a table of broken inputs that must each get a clear message and an untouched
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -152,15 +153,50 @@ b.write(WritePlan(tabs=[ToolTab("Tiers", ["A"], [[1]])]), expected_version=b.rea
     assert_valid_with_tiers(path, "Gold 1")
 
 
-def test_a_running_writer_is_respected(tmp_path: Path) -> None:
+def test_a_running_writer_is_respected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live sheet-crm writer is known by the operating-system lock it holds."""
     path = make_workbook(tmp_path / "crm.xlsx")
-    busy = tmp_path / f".crm.xlsx.sheet-crm-{os.getppid()}.tmp"  # a live process: our parent
-    busy.write_bytes(b"partial")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from sheet_crm.backends.xlsx import _write_lock\n"
+            f"with _write_lock(Path({str(path)!r})):\n"
+            "    print('holding', flush=True)\n"
+            "    sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        monkeypatch.setattr(xlsx_module, "WRITE_LOCK_WAIT", 0.3)
+        backend = XlsxBackend(path)
+        old = path.read_bytes()
+        with pytest.raises(WorkbookLocked, match="Another sheet-crm run"):
+            backend.write(plan(), expected_version=backend.read().version)
+        assert path.read_bytes() == old
+    finally:
+        holder.communicate("", timeout=30)
+    # the holder is gone, and so is its lock: the next write goes ahead
+    backend.write(plan(), expected_version=backend.read().version)
+    assert_valid_with_tiers(path, "Gold 1")
+
+
+def test_a_stale_temp_whose_process_number_is_reused_does_not_block_writes(tmp_path: Path) -> None:
+    """A temp file left by a killed run, named with a process number that now belongs to
+    another (live, unrelated) process, is stale: no lock is held, so it is removed."""
+    path = make_workbook(tmp_path / "crm.xlsx")
+    stale = tmp_path / f".crm.xlsx.sheet-crm-{os.getppid()}.tmp"  # a live process: our parent
+    stale.write_bytes(b"partial")
     backend = XlsxBackend(path)
-    old = path.read_bytes()
-    with pytest.raises(WorkbookLocked, match="Another sheet-crm run"):
-        backend.write(plan(), expected_version=backend.read().version)
-    assert path.read_bytes() == old
+    backend.write(plan(), expected_version=backend.read().version)
+    assert not stale.exists()
+    assert_valid_with_tiers(path, "Gold 1")
+    assert not [n for n in folder_listing(tmp_path) if n.endswith((".tmp", ".lock"))]
 
 
 # ---------------------------------------------------------------- locks and changes
@@ -609,3 +645,86 @@ def test_zip_writer_copies_parts_verbatim(tmp_path: Path) -> None:
     for name in kept:
         assert after[name] == before[name]
     assert xlsx_write.ZipWriter is not None and xlsx_module.XlsxBackend is XlsxBackend
+
+
+# ---------------------------------------------------------------- another run replaces the file
+
+
+def _replaced_by_another_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, times: int = 1) -> Path:
+    """Make the workbook's next write(s) find it replaced, by another run's atomic save,
+    just after the package's table of contents was read and before its bytes are copied
+    (where the old code opened the path a second time)."""
+    path = make_workbook(tmp_path / "crm.xlsx")
+    real_apply = xlsx_module._PackageEdit.apply
+    left = {"n": times}
+
+    def apply_then_replace(self: object, *args: object, **kwargs: object) -> None:
+        real_apply(self, *args, **kwargs)  # type: ignore[arg-type]
+        if left["n"] > 0:
+            left["n"] -= 1
+            other = make_workbook(
+                tmp_path / "other.xlsx",
+                {
+                    "Customers": [["Customer ID", "Name", "Email"], ["C1", "Ann Leigh", "ann@x.org"]],
+                    "Notes": [["Saved by another run"]] + [[f"line {i}"] for i in range(200)],
+                },
+            )
+            os.replace(other, path)
+
+    monkeypatch.setattr(xlsx_module._PackageEdit, "apply", apply_then_replace)
+    return path
+
+
+def test_a_file_replaced_during_a_write_is_changed_not_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20, item 6: the table of contents and the bytes come from one open file, so
+    the other run's save is seen as a change (re-read, recompute), never as damage."""
+    path = _replaced_by_another_run(tmp_path, monkeypatch)
+    backend = XlsxBackend(path)
+    version = backend.read().version
+    with pytest.raises(WorkbookChanged, match="changed while sheet-crm was writing"):
+        backend.write(plan(), expected_version=version)
+    replaced = path.read_bytes()
+    table = XlsxBackend(path).read().find("Customers")
+    assert table is not None and table.rows[0].values[1] == "Ann Leigh"  # the other run's save stands
+    assert not [n for n in folder_listing(tmp_path) if n.endswith((".tmp", ".lock"))]
+    assert path.read_bytes() == replaced
+
+
+def test_a_run_whose_file_was_replaced_reads_again_and_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sheet_crm import api
+
+    path = _replaced_by_another_run(tmp_path, monkeypatch)
+    report = api.run(path, ["validate"], today=datetime(2026, 11, 22).date())
+    assert report.written is not None
+    workbook = XlsxBackend(path).read()
+    customers = workbook.find("Customers")
+    assert customers is not None and customers.rows[0].values[1] == "Ann Leigh"
+    assert {"Notes", "Issues"} <= set(workbook.tables)
+
+
+def test_read_fingerprints_the_bytes_it_parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file replaced while it is being read: the version read is the version parsed, so
+    the write that follows finds the change."""
+    path = make_workbook(tmp_path / "crm.xlsx")
+    original = path.read_bytes()
+    other = make_workbook(tmp_path / "other.xlsx", {"Customers": [["Customer ID"], ["C9"]]})
+    real = xlsx_module.rd.read_package_info
+
+    def info_then_replace(*args: object) -> object:
+        result = real(*args)  # type: ignore[arg-type]
+        if other.exists():
+            os.replace(other, path)
+        return result
+
+    monkeypatch.setattr(xlsx_module.rd, "read_package_info", info_then_replace)
+    workbook = XlsxBackend(path).read()
+    monkeypatch.undo()
+    customers = workbook.find("Customers")
+    assert customers is not None and customers.rows[0].values[0] == "C1"  # the file that was opened
+    assert workbook.version.endswith(":" + hashlib.sha256(original).hexdigest())  # ... and its version
+    with pytest.raises(WorkbookChanged):
+        XlsxBackend(path).write(plan(), expected_version=workbook.version)

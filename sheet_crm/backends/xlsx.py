@@ -14,6 +14,11 @@ workbook: it copies every part it does not own byte for byte and changes only
 Writing follows the safety protocol: refuse while Excel or LibreOffice has the file
 open, refuse when it changed since it was read, write a temp file beside it, check that
 it reopens, keep a backup, then replace the workbook atomically.
+
+Each read or write opens the workbook once: the zip's table of contents, every part and
+the fingerprint (the version a write is checked against) come from that one open file, so
+a file replaced meanwhile by another run is "changed since read", never "damaged". Writers
+take an operating-system lock beside the workbook, which the system frees when a run dies.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import filelock
 from lxml import etree
 
 from ..errors import (
@@ -40,6 +46,7 @@ from ..errors import (
     UnsupportedWorkbook,
     UsageError,
     WorkbookChanged,
+    WorkbookDamaged,
     WorkbookLocked,
     WriteFailed,
 )
@@ -74,11 +81,19 @@ _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 def fingerprint(path: Path) -> str:
     """What identifies this state of the file: size, modification time and content hash."""
-    st = path.stat()
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+        return fingerprint_file(f)
+
+
+def fingerprint_file(f: BinaryIO) -> str:
+    """The fingerprint of an open file: of exactly the bytes read through it (its size and
+    time from the handle, not from the path, which may name another file by now)."""
+    st = os.fstat(f.fileno())
+    digest = hashlib.sha256()
+    f.seek(0)
+    for block in iter(lambda: f.read(1 << 20), b""):
+        digest.update(block)
+    f.seek(0)
     return f"{st.st_size}:{st.st_mtime_ns}:{digest.hexdigest()}"
 
 
@@ -92,12 +107,24 @@ def lock_files(path: Path) -> list[Path]:
 
 
 def _damaged(path: Path, exc: BaseException) -> UnsupportedWorkbook:
-    return UnsupportedWorkbook(
-        f"{path.name} looks damaged: sheet-crm could not read part of it ({type(exc).__name__}: {exc}).",
+    if isinstance(exc, etree.XMLSyntaxError):
+        detail = f"a part is not well-formed XML: {exc}"
+    else:
+        detail = f"{type(exc).__name__}: {exc}"
+    return WorkbookDamaged(
+        f"{path.name} looks damaged: sheet-crm could not read part of it ({detail}).",
         "Open it in Excel or LibreOffice, let it repair the file, save it as 'Excel Workbook (.xlsx)' "
         "and run again.",
         where=str(path),
     )
+
+
+def _located(exc: SheetCrmError, path: Path, tab: str = "") -> None:
+    """A reader's failure, said of this workbook (and tab)."""
+    if not exc.where:
+        exc.where = str(path)
+        if tab and f"'{tab}'" not in exc.message:
+            exc.message = f"In the tab '{tab}': {exc.message}"
 
 
 _READ_ERRORS = (
@@ -108,7 +135,42 @@ _READ_ERRORS = (
     ValueError,
     IndexError,
     EOFError,
+    OverflowError,
 )
+
+WRITE_LOCK_WAIT = 30.0  # seconds a write waits for another sheet-crm run's write to finish
+
+
+def write_lock_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.sheet-crm-write.lock"
+
+
+@contextlib.contextmanager
+def _write_lock(path: Path) -> Iterator[None]:
+    """Only one sheet-crm run writes a workbook at a time. The lock is the operating
+    system's (flock, or its Windows twin, through ``filelock``): a run that dies, however
+    it dies, holds it no longer, so no process number is ever taken for a live writer."""
+    lock_file = write_lock_path(path)
+    lock = filelock.FileLock(lock_file, timeout=WRITE_LOCK_WAIT)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise WorkbookLocked(
+            f"Another sheet-crm run has been writing {path.name} for more than {WRITE_LOCK_WAIT:g} seconds; "
+            "nothing was written.",
+            "Wait for that run to finish and run again. (A run that was stopped or crashed holds no "
+            "lock, so one is still going.)",
+            where=str(path),
+        ) from None
+    try:
+        yield
+    finally:
+        # Removed while still held, so the folder keeps no lock file: a run waiting on it
+        # finds, once it gets the lock, that its file is gone and opens the path afresh
+        # (filelock 4 checks the link count). On Windows filelock removes it on release.
+        with contextlib.suppress(OSError):
+            lock_file.unlink()
+        lock.release()
 
 
 class XlsxBackend(Backend):
@@ -136,21 +198,34 @@ class XlsxBackend(Backend):
         """Every worksheet as a ``Table`` of cached values (chart sheets have no cells)."""
         path = self.path
         rd.check_file(path)
-        version = fingerprint(path)
         findings = FindingList()
         tables: dict[str, Table] = {}
-        with rd.open_package(path) as zf, paused_gc():
-            info = rd.read_package_info(zf, path)
-            try:
-                strings = rd.read_shared_strings(zf, info.shared_strings_part)
-                date_styles = rd.read_date_styles(zf, info.styles_part)
-                for sheet in info.sheets:
-                    if sheet.kind != "worksheet" or not sheet.part:
-                        continue
-                    data = rd.read_sheet(zf, sheet.part, strings, date_styles, info.date1904)
-                    tables[sheet.name] = _table(sheet.name, data, findings)
-            except _READ_ERRORS as exc:
-                raise _damaged(path, exc) from exc
+        tab = ""
+        try:
+            with path.open("rb") as raw, paused_gc():
+                version = fingerprint_file(raw)  # of the very bytes read below
+                with rd.open_package_file(raw, path) as zf:
+                    info = rd.read_package_info(zf, path)
+                    strings = rd.read_shared_strings(zf, info.shared_strings_part)
+                    date_styles = rd.read_date_styles(zf, info.styles_part)
+                    for sheet in info.sheets:
+                        if sheet.kind != "worksheet":
+                            continue
+                        tab = sheet.name
+                        data = rd.read_sheet(zf, sheet.part, strings, date_styles, info.date1904)
+                        tables[sheet.name] = _table(sheet.name, data, findings)
+                    tab = ""
+        except SheetCrmError as exc:
+            _located(exc, path, tab)
+            raise
+        except _READ_ERRORS as exc:
+            raise _damaged(path, exc) from exc
+        except PermissionError as exc:
+            raise NotWritable(
+                f"sheet-crm may not read {path} ({exc.strerror}).",
+                "Give your user permission to read the file, or copy it somewhere you own.",
+                where=str(path),
+            ) from exc
         return Workbook(tables, source=str(path), version=version, findings=findings)
 
     # ------------------------------------------------------------ writing
@@ -159,47 +234,32 @@ class XlsxBackend(Backend):
         path = self.path
         self._refuse_if_open()
         rd.check_file(path)
-        with rd.open_package(path) as zf:
-            rd.read_package_info(zf, path)  # refuse Strict, .ods, ... for what they are
-        if fingerprint(path) != expected_version:
-            raise WorkbookChanged(
-                f"{path.name} changed after sheet-crm read it (someone saved it, or another run "
-                "wrote to it); nothing was written.",
-                "Run the command again; it will read the workbook as it is now.",
-                where=str(path),
-            )
         self._check_writable()
         for tab in plan.tabs:
             _check_tab_name(tab.name)
         when = plan.generated_at or datetime.now()
-        _remove_stale_temps(path)
         tmp = path.parent / f".{path.name}.sheet-crm-{os.getpid()}.tmp"
         report = WriteReport()
         try:
-            try:
-                with rd.open_package(path) as zf, paused_gc():
-                    info = rd.read_package_info(zf, path)
-                    edit = _PackageEdit(zf, info, path, when)
-                    edit.apply(plan, report)
-                    with path.open("rb") as raw, tmp.open("wb") as out:
-                        edit.write_to(raw, out)
-                        out.flush()
-                        os.fsync(out.fileno())
-            except _READ_ERRORS as exc:
-                raise _damaged(path, exc) from exc
-            if self.verify:
-                self._verify(tmp, plan, when)
-            self._refuse_if_open()
-            if fingerprint(path) != expected_version:
-                raise WorkbookChanged(
-                    f"{path.name} changed while sheet-crm was writing; nothing was written.",
-                    "Run the command again.",
-                    where=str(path),
-                )
-            report.backup = str(self._backup())
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-            os.replace(tmp, path)
+            with _write_lock(path):
+                _remove_stale_temps(path)
+                # One open file for everything: the fingerprint, the zip's table of contents
+                # and the bytes copied come from the same file, even if the path is replaced.
+                with path.open("rb") as raw:
+                    edit = self._edit_into(raw, tmp, plan, report, when, expected_version)
+                if self.verify:
+                    self._verify(tmp, plan, edit)
+                self._refuse_if_open()
+                if fingerprint(path) != expected_version:
+                    raise WorkbookChanged(
+                        f"{path.name} changed while sheet-crm was writing; nothing was written.",
+                        "Run the command again.",
+                        where=str(path),
+                    )
+                report.backup = str(self._backup())
+                with contextlib.suppress(OSError):
+                    os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+                os.replace(tmp, path)
         except SheetCrmError:
             _remove(tmp)
             raise
@@ -223,6 +283,41 @@ class XlsxBackend(Backend):
             raise
         _fsync_dir(path.parent)
         return report
+
+    def _edit_into(
+        self,
+        raw: BinaryIO,
+        tmp: Path,
+        plan: WritePlan,
+        report: WriteReport,
+        when: datetime,
+        expected_version: str,
+    ) -> _PackageEdit:
+        """Work out the package's changes from the open workbook and write the new package
+        to ``tmp``. Every part read here is read as strictly as ``read`` reads it."""
+        path = self.path
+        try:
+            with rd.open_package_file(raw, path) as zf, paused_gc():
+                info = rd.read_package_info(zf, path)  # refuse Strict, .ods, ... for what they are
+                if fingerprint_file(raw) != expected_version:
+                    raise WorkbookChanged(
+                        f"{path.name} changed after sheet-crm read it (someone saved it, or another "
+                        "run wrote to it); nothing was written.",
+                        "Run the command again; it will read the workbook as it is now.",
+                        where=str(path),
+                    )
+                edit = _PackageEdit(zf, info, path, when)
+                edit.apply(plan, report)
+                with tmp.open("wb") as out:
+                    edit.write_to(raw, out)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except SheetCrmError as exc:
+            _located(exc, path)
+            raise
+        except _READ_ERRORS as exc:
+            raise _damaged(path, exc) from exc
+        return edit
 
     def _refuse_if_open(self) -> None:
         locks = lock_files(self.path)
@@ -255,20 +350,24 @@ class XlsxBackend(Backend):
                 where=str(path),
             )
 
-    def _verify(self, tmp: Path, plan: WritePlan, when: datetime) -> None:
-        """The temp file must open as a zip, its new parts must decompress, and our
-        reader must find each tool tab with its header and row count."""
+    def _verify(self, tmp: Path, plan: WritePlan, edit: _PackageEdit) -> None:
+        """The temp file must open as a zip, every part we changed or added must decompress
+        and be well-formed XML, and our reader must find each tool tab with its header and
+        row count."""
         try:
             with zipfile.ZipFile(tmp) as zf, paused_gc():
                 info = rd.read_package_info(zf, self.path)
                 found = {s.name.casefold(): s for s in info.sheets}
+                rows_in: dict[str, int] = {}
+                for part in (*edit.changed, *edit.added):
+                    if part.endswith((".xml", ".rels")):  # well-formed, and the CRC of the whole part
+                        rows_in[part] = rd.check_well_formed(zf, part, count=b"<row ")
                 date_styles = rd.read_date_styles(zf, info.styles_part)
                 for tab in plan.tabs:
                     sheet = found.get(tab.name.casefold())
-                    if sheet is None or not sheet.part:
+                    if sheet is None or not sheet.part or sheet.part not in rows_in:
                         raise ValueError(f"tab {tab.name} missing")
-                    xml = zf.read(sheet.part)  # checks the CRC of the whole part
-                    rows = xml.count(b"<row ")
+                    rows = rows_in[sheet.part]
                     if rows < 2 + len(tab.rows):
                         raise ValueError(f"tab {tab.name} has {rows - 2} data rows, not {len(tab.rows)}")
                     # tool tabs hold inline strings only, so no shared strings are needed
@@ -314,28 +413,12 @@ def _remove(path: Path) -> None:
 
 
 def _remove_stale_temps(path: Path) -> None:
-    """Temp files left by a run that was killed mid-write (its process is gone)."""
-    pattern = re.compile(re.escape(f".{path.name}.sheet-crm-") + r"(\d+)\.tmp$")
+    """Temp files left by a run that was killed mid-write. Called while holding the write
+    lock, so no other run is writing one now: every temp of this workbook is stale."""
+    pattern = re.compile(re.escape(f".{path.name}.sheet-crm-") + r"\d+\.tmp$")
     for entry in path.parent.iterdir():
-        m = pattern.match(entry.name)
-        if m is None:
-            continue
-        pid = int(m.group(1))
-        if pid != os.getpid():
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                _remove(entry)
-                continue
-            except PermissionError:
-                pass
-            raise WorkbookLocked(
-                f"Another sheet-crm run (process {pid}) is writing {path.name} right now; "
-                "nothing was written.",
-                f"Wait for it to finish and run again. If no sheet-crm is running, delete {entry}.",
-                where=str(path),
-            )
-        _remove(entry)
+        if pattern.match(entry.name):
+            _remove(entry)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -422,6 +505,16 @@ def _table(name: str, data: rd.SheetData, findings: FindingList) -> Table:
             "that needs it.",
             value=ref,
         )
+    for row, column, length in data.too_long:
+        findings.add(
+            "cell-too-long",
+            Severity.ERROR,
+            Location(name, row, column),
+            f"This cell holds {length:,} characters; a cell holds at most {rd.EXCEL_MAX_CELL_CHARS:,} in "
+            "Excel, so Excel would cut it (the workbook was not saved by Excel as it is now).",
+            "Shorten the text, or split it over several cells or rows.",
+            value=f"{length:,} characters",
+        )
     return table
 
 
@@ -441,6 +534,7 @@ class _PackageEdit:
         self.taken = {n.lower() for n in info.names}
         self._strings: list[str] | None = None
         self._date_styles: frozenset[int] | None = None
+        self._checked: set[str] = set()  # parts already found well-formed in this write
 
     # -- helpers
 
@@ -449,7 +543,20 @@ class _PackageEdit:
             return self.changed[part].decode("utf-8")
         if part in self.added:
             return self.added[part].decode("utf-8")
-        return self.zf.read(part).decode("utf-8")
+        data = rd.read_part(self.zf, part, whole=False)
+        if part not in self._checked:
+            # edited as text, so first made sure a strict parser accepts it
+            checker = rd.WellFormed(part)
+            checker.feed(data)
+            checker.finish()
+            self._checked.add(part)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WorkbookDamaged(
+                f"The part {part} is not valid UTF-8 text ({exc.reason}), so sheet-crm cannot edit it.",
+                rd.REPAIR,
+            ) from exc
 
     def put(self, part: str, data: bytes) -> None:
         if part in self.info.names and part not in self.deleted:
@@ -471,11 +578,21 @@ class _PackageEdit:
             self._strings = rd.read_shared_strings(self.zf, self.info.shared_strings_part)
             self._date_styles = rd.read_date_styles(self.zf, self.info.styles_part)
         assert self._date_styles is not None
-        return rd.read_sheet(self.zf, part, self._strings, self._date_styles, self.info.date1904, max_rows)
+        data = rd.read_sheet(self.zf, part, self._strings, self._date_styles, self.info.date1904, max_rows)
+        if max_rows >= rd.EXCEL_MAX_ROWS:
+            self._checked.add(part)  # read whole, so found well-formed
+        return data
 
     def has_formulas(self, part: str) -> bool:
         """Whether a sheet part holds any formula, without parsing its cells."""
-        return _FORMULA_TAG.search(self.zf.read(part)) is not None
+        limits = rd.current_limits()
+        tail = b""
+        with rd.PartStream(self.zf, part, limits.part_bytes, limits) as stream:
+            while data := stream.read(rd.CHUNK):
+                if _FORMULA_TAG.search(tail + data) is not None:
+                    return True
+                tail = data[-16:]
+        return False
 
     # -- the plan
 
@@ -495,7 +612,7 @@ class _PackageEdit:
         if self.styles_editor is not None and self.styles_editor.changed:
             self.put(self.styles_part, self.styles_editor.render())
         if "docProps/app.xml" in self.info.names and new_titles:
-            app = wr.app_titles_edit(self.zf.read("docProps/app.xml"), new_titles)
+            app = wr.app_titles_edit(rd.read_part(self.zf, "docProps/app.xml"), new_titles)
             if app is not None:
                 self.put("docProps/app.xml", app)
         if self.ct_add or self.ct_remove:
@@ -515,7 +632,7 @@ class _PackageEdit:
             self._add_workbook_rel(rd.REL_TYPE_STYLES, part)
             self.ct_add[part] = CT_STYLES
         else:
-            self.styles_editor = wr.StylesEditor(self.zf.read(part))
+            self.styles_editor = wr.StylesEditor(rd.read_part(self.zf, part), part)
         self.styles_part = part
         return self.styles_editor.tool_styles(self.info.date1904)
 

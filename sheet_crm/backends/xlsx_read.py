@@ -4,26 +4,47 @@ Only the values the owner sees are read (the cached result of each formula), nev
 formulas' own logic. Sheets are parsed in streamed chunks with a handful of compiled
 regular expressions over the very regular XML that spreadsheet programs write; that is
 several times faster than building an element per cell and keeps memory flat on
-100k-row tabs. A sheet whose XML does not look like that (single-quoted attributes)
-goes through ``lxml.etree.iterparse`` instead; both give the same cells.
+100k-row tabs. A sheet whose XML does not look like that (single-quoted attributes, cells
+without references) goes through ``lxml.etree.iterparse`` instead; both give the same cells.
+
+Nothing here trusts the file. Every part is read through ``PartStream``: its declared and
+its actual size are held to ``Limits`` (and to a compression ratio, against zip bombs), its
+prolog must hold no DTD, and zip's checksum is checked at its end. While the regular
+expressions read a part, libxml2 checks that the same bytes are well-formed XML, so a part
+a strict parser rejects (cut short, raw control characters, duplicated attributes) is
+refused rather than read in part. Every pattern is linear:
+possessive quantifiers and tempered bodies never rescan text, whatever the input.
 """
 
 from __future__ import annotations
 
 import codecs
 import html
+import math
+import os
 import posixpath
 import re
+import weakref
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
-from ..errors import SheetCrmError, UnsupportedWorkbook, WorkbookNotFound, WorkbookProtected
+from ..errors import (
+    ConfigError,
+    SheetCrmError,
+    UnsafeWorkbook,
+    UnsupportedWorkbook,
+    WorkbookDamaged,
+    WorkbookNotFound,
+    WorkbookProtected,
+    WorkbookTooLarge,
+)
 from ..workbook import Cell, CellError, NoCachedValue
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -38,6 +59,7 @@ REL_TYPE_SHARED_STRINGS = REL_NS + "/sharedStrings"
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 CHUNK = 4 * 1024 * 1024
+HEAD = 64 * 1024  # the start of a part, where its prolog (and any DTD) must be
 
 # Built-in number formats that show a date or time (ECMA-376 18.8.30).
 BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
@@ -46,6 +68,409 @@ SAVE_AS_XLSX = (
     "Open it in Excel or LibreOffice and use File > Save As > 'Excel Workbook (.xlsx)', "
     "then run sheet-crm on the new .xlsx file."
 )
+REPAIR = (
+    "Open the workbook in Excel or LibreOffice, let it repair the file, save it as 'Excel Workbook "
+    "(.xlsx)' and run again; or restore the last good copy (sheet-crm keeps backups in the "
+    ".sheet-crm-backups folder beside the workbook)."
+)
+
+
+# ---------------------------------------------------------------- limits
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384  # column XFD
+EXCEL_MAX_CELL_CHARS = 32_767
+RATIO_GRACE_BYTES = 1 << 20  # a part under 1 MB may compress as well as it likes: it costs nothing
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much sheet-crm agrees to unpack from one workbook. A file of a few kilobytes can
+    otherwise claim gigabytes (a zip bomb); a genuine giant raises a limit through its
+    environment variable (``LIMIT_VARIABLES``)."""
+
+    part_mb: float = 1024.0  # one worksheet or shared-strings part, uncompressed
+    zip_ratio: float = 100.0  # uncompressed / compressed size of a part over 1 MB
+    empty_cells: int = 16_000_000  # blank cells padded in one tab to reach the cells beyond them
+
+    @property
+    def part_bytes(self) -> int:
+        return int(self.part_mb * 1024 * 1024)
+
+    @property
+    def whole_part_bytes(self) -> int:
+        """Parts read whole into a tree (workbook, relationships, styles, content types) cost
+        several times their size in memory, so they get a sixteenth (64 MB by default)."""
+        return self.part_bytes // 16
+
+    @property
+    def row_chars(self) -> int:
+        """The most XML one row may take (32 MB by default); a full row of Excel cells at
+        their longest is far below it in any workbook a person keeps."""
+        return self.part_bytes // 32
+
+
+LIMIT_VARIABLES = {
+    "part_mb": "SHEET_CRM_MAX_PART_MB",
+    "zip_ratio": "SHEET_CRM_MAX_ZIP_RATIO",
+    "empty_cells": "SHEET_CRM_MAX_EMPTY_CELLS",
+}
+
+
+def current_limits() -> Limits:
+    """The limits in force: the defaults, each overridden by its environment variable."""
+    values: dict[str, Any] = {}
+    defaults = Limits()
+    for name, variable in LIMIT_VARIABLES.items():
+        raw = os.environ.get(variable, "").strip()
+        if not raw:
+            continue
+        default = getattr(defaults, name)
+        try:
+            value = type(default)(raw.replace("_", "").replace(",", ""))
+        except ValueError:
+            value = -1
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ConfigError(
+                f"The environment variable {variable}={raw!r} is not a positive "
+                f"{'whole number' if isinstance(default, int) else 'number'}.",
+                f"Set {variable} to a number such as {default * 4:g}, or unset it to use the default "
+                f"({default:g}).",
+                where=variable,
+            )
+        values[name] = value
+    return Limits(**values) if values else defaults
+
+
+def _mb(n: float) -> str:
+    if n < 1024 * 1024:
+        return f"{n / 1024:,.1f} KB"
+    return f"{n / (1024 * 1024):,.1f} MB"
+
+
+def _raise_hint(name: str, needed: float) -> str:
+    """``VARIABLE=value`` with a round value (a power of two) that would let ``needed`` pass."""
+    value = max(2 ** math.ceil(math.log2(max(needed, 1.0))), 1)
+    return f"{LIMIT_VARIABLES[name]}={value}"
+
+
+# ---------------------------------------------------------------- parts, read safely
+
+
+def _broken(part: str, exc: BaseException) -> SheetCrmError:
+    """What a zip or decompression error means, in the owner's words."""
+    text = str(exc)
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in text:
+        what = "its contents do not match the checksum stored in the zip (the file was damaged after saving)"
+    elif isinstance(exc, zipfile.BadZipFile) and ("magic" in text or "header" in text):
+        what = "its entry in the zip is damaged (the header before its data is not a zip header)"
+    elif isinstance(exc, EOFError) or "truncated" in text.lower() or "end of" in text.lower():
+        what = "it is cut short"
+    elif isinstance(exc, zlib.error):
+        what = f"its compressed data is damaged ({text})"
+    elif isinstance(exc, NotImplementedError):
+        return UnsupportedWorkbook(
+            f"The part {part} is compressed in a way sheet-crm cannot read ({text}).", SAVE_AS_XLSX
+        )
+    elif isinstance(exc, RuntimeError) and "encrypt" in text.lower():
+        return WorkbookProtected(
+            f"The part {part} is encrypted inside the zip, so sheet-crm cannot read it.",
+            "Save a copy without a password (File > Info > Protect Workbook) and run sheet-crm on it.",
+        )
+    else:
+        what = f"it cannot be unpacked ({type(exc).__name__}: {text})"
+    return WorkbookDamaged(f"The part {part} of the workbook is damaged: {what}.", REPAIR)
+
+
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
+def member(zf: zipfile.ZipFile, part: str) -> zipfile.ZipInfo:
+    try:
+        return zf.getinfo(part)
+    except KeyError:
+        raise WorkbookDamaged(
+            f"The part {part} is named in the workbook but missing from the file.", REPAIR
+        ) from None
+
+
+class _Unpacked:
+    """Bytes unpacked so far from one open package, against what the whole file may hold:
+    parts whose zip entries share one compressed stream (overlapping entries) each pass the
+    ratio check, but together expand far beyond the file."""
+
+    def __init__(self, zf: zipfile.ZipFile, limits: Limits) -> None:
+        try:
+            size = os.fstat(zf.fp.fileno()).st_size  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            size = sum(i.compress_size for i in zf.infolist())
+        self.file_size = size
+        self.declared = sum(i.file_size for i in zf.infolist())
+        self.allowed = max(int(limits.zip_ratio * size), limits.part_bytes // 32, RATIO_GRACE_BYTES)
+        self.total = 0
+
+
+_UNPACKED: weakref.WeakKeyDictionary[zipfile.ZipFile, _Unpacked] = weakref.WeakKeyDictionary()
+
+
+class PartStream:
+    """One part's bytes, unpacked in bounded pieces and counted as they come: never more
+    than the limit or the compression ratio allows, whatever the zip header claims, and
+    never more, over all the parts read from one package, than the file's own size times
+    the ratio. Zip's checksum is checked when the end is reached."""
+
+    def __init__(self, zf: zipfile.ZipFile, part: str, limit: int, limits: Limits | None = None) -> None:
+        self.part = part
+        self.limits = limits or current_limits()
+        self.limit = limit
+        info = member(zf, part)
+        self.packed = max(info.compress_size, 1)
+        self._check(info.file_size, declared=True)
+        try:
+            self.f: IO[bytes] = zf.open(info)
+        except _ZIP_ERRORS as exc:
+            raise _broken(part, exc) from exc
+        self.count = 0
+        self._buffer = b""
+        self._unpacked = _UNPACKED.get(zf)
+        if self._unpacked is None:
+            self._unpacked = _UNPACKED[zf] = _Unpacked(zf, self.limits)
+
+    def _check_total(self, more: int) -> None:
+        unpacked = self._unpacked
+        unpacked.total += more
+        if unpacked.total > unpacked.allowed:
+            needed = max(unpacked.total, unpacked.declared) / max(unpacked.file_size, 1) + 1
+            raise UnsafeWorkbook(
+                f"Reading the parts of this {_mb(unpacked.file_size)} workbook (now {self.part}) has "
+                f"already unpacked {_mb(unpacked.total)}, more than {self.limits.zip_ratio:g} times its "
+                "size (SHEET_CRM_MAX_ZIP_RATIO). Spreadsheets do not compress that well: many small parts "
+                "that each expand hugely, or zip entries sharing compressed data, are the mark of a zip "
+                "bomb, so sheet-crm stops.",
+                "If you trust the file, open it in Excel or LibreOffice and save it again, or raise the "
+                f"limit for this run ({_raise_hint('zip_ratio', needed)}).",
+            )
+
+    def _check(self, size: int, *, declared: bool) -> None:
+        claims = "claims" if declared else "has already unpacked to"
+        if size > self.limit:
+            big = self.limit == self.limits.part_bytes
+            raise WorkbookTooLarge(
+                f"The part {self.part} {claims} {_mb(size)}; sheet-crm unpacks at most {_mb(self.limit)} "
+                f"for {'a sheet' if big else 'a part it reads whole'} (SHEET_CRM_MAX_PART_MB).",
+                "If this really is your workbook, raise the limit for this run, for example "
+                f"{_raise_hint('part_mb', size / (1024 * 1024) * self.limits.part_bytes / self.limit + 1)}; "
+                "if you do not know where the file comes from, do not open it.",
+            )
+        ratio = size / self.packed
+        if size > RATIO_GRACE_BYTES and ratio > self.limits.zip_ratio:
+            raise UnsafeWorkbook(
+                f"The part {self.part} is {_mb(self.packed)} compressed but {claims} {_mb(size)} "
+                f"({ratio:,.0f} times larger); spreadsheets compress at most about "
+                f"{self.limits.zip_ratio:g} times (SHEET_CRM_MAX_ZIP_RATIO), so this looks like a zip "
+                "bomb and sheet-crm does not unpack it.",
+                "If you trust the file, open it in Excel or LibreOffice and save it again, or raise the "
+                f"limit for this run ({_raise_hint('zip_ratio', ratio + 1)}).",
+            )
+
+    def head(self, n: int = HEAD) -> bytes:
+        """The first ``n`` bytes, kept to be read again."""
+        while len(self._buffer) < n:
+            more = self._read(n - len(self._buffer))
+            if not more:
+                break
+            self._buffer += more
+        return self._buffer[:n]
+
+    def _read(self, n: int) -> bytes:
+        try:
+            data = self.f.read(n)
+        except _ZIP_ERRORS as exc:
+            raise _broken(self.part, exc) from exc
+        self.count += len(data)
+        self._check(self.count, declared=False)
+        self._check_total(len(data))
+        return data
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._buffer:
+            data, self._buffer = self._buffer[:n], self._buffer[n:]
+            return data
+        return self._read(n)
+
+    def read_all(self) -> bytes:
+        pieces = []
+        while True:
+            data = self.read(CHUNK)
+            if not data:
+                return b"".join(pieces)
+            pieces.append(data)
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self) -> PartStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _head_text(head: bytes) -> tuple[str, str]:
+    """The start of a part as text, and its encoding (from the byte-order mark or declaration)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        le = head.startswith(b"\xff\xfe") or head[:2] == b"<\x00"
+        body = head[2:] if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head
+        return body[: len(body) // 2 * 2].decode("utf-16-le" if le else "utf-16-be", "replace"), "utf-16"
+    text = head.decode("utf-8", "replace")
+    m = re.match(r"\ufeff?\s*<\?xml\b[^>]*?\bencoding\s*=\s*[\"']([\w.:-]+)", text)
+    encoding = m.group(1).lower().replace("_", "-") if m else "utf-8"
+    return text, encoding
+
+
+def check_prolog(head: bytes, part: str) -> str:
+    """Refuse a part whose prolog holds a DTD (``<!DOCTYPE``): OOXML forbids them, and they
+    are how XML bombs and external-entity tricks start. Returns the part's encoding."""
+    text, encoding = _head_text(head)
+    i, n = (1 if text.startswith("\ufeff") else 0), len(text)
+    while True:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if text.startswith("<?", i):
+            end = text.find("?>", i + 2)
+            i = -1 if end < 0 else end + 2
+        elif text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            i = -1 if end < 0 else end + 3
+        elif text.startswith("<!", i):
+            raise UnsafeWorkbook(
+                f"The part {part} holds a DTD ({text[i : i + 9]}...), which Office Open XML forbids and "
+                "which is how XML bombs and attempts to read other files start; sheet-crm does not read it.",
+                "If the file comes from someone you trust, open it in Excel or LibreOffice and save it "
+                "again as 'Excel Workbook (.xlsx)'; otherwise delete it.",
+            )
+        else:
+            return encoding
+        if len(head) < HEAD and (i < 0 or i >= n):
+            return encoding  # the whole part ends inside its prolog: the parser will say so
+        if i < 0 or i >= n:
+            raise UnsafeWorkbook(
+                f"The part {part} starts with more than {HEAD // 1024} KB of comments and processing "
+                "instructions before its content, which no spreadsheet program writes.",
+                REPAIR,
+            )
+
+
+SAFE_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+}
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(**SAFE_PARSER_OPTIONS)
+
+
+def not_well_formed(part: str, exc: etree.XMLSyntaxError) -> WorkbookDamaged:
+    detail = str(exc.msg or exc).split(" (<string>")[0]
+    hint = ""
+    if "invalid Char" in detail or "out of allowed range" in detail:
+        hint = " It holds a control character that XML does not allow."
+    elif "redefined" in detail:
+        hint = " A tag gives the same attribute twice, so which value is meant is unclear."
+    elif "Premature end" in detail or "EndTag" in detail or "Extra content" in detail:
+        hint = " It looks cut short or pieced together."
+    return WorkbookDamaged(
+        f"The part {part} is not well-formed XML ({detail}), so sheet-crm will not read it in part or "
+        f"write anything based on it.{hint}",
+        REPAIR,
+    )
+
+
+def read_part(zf: zipfile.ZipFile, part: str, *, whole: bool = True) -> bytes:
+    """A part's bytes, size-checked, with its prolog checked for a DTD. ``whole`` parts (read
+    into a tree) have the smaller limit; a sheet read whole for a cell edit has the sheet limit."""
+    limits = current_limits()
+    with PartStream(zf, part, limits.whole_part_bytes if whole else limits.part_bytes, limits) as stream:
+        check_prolog(stream.head(), part)
+        return stream.read_all()
+
+
+def parse_xml(data: bytes, part: str) -> etree._Element:
+    """A part parsed strictly into a tree: no DTD, no entities, no network."""
+    check_prolog(data[:HEAD], part)
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise not_well_formed(part, exc) from exc
+    if root.getroottree().docinfo.doctype:
+        check_prolog(b"<!DOCTYPE", part)  # raises: the prolog check missed one
+    return root
+
+
+def read_xml(zf: zipfile.ZipFile, part: str) -> etree._Element:
+    return parse_xml(read_part(zf, part), part)
+
+
+class _NoTree:
+    """A parser target that builds nothing: libxml2 only checks the XML is well-formed."""
+
+    def close(self) -> None:
+        return None
+
+
+class WellFormed:
+    """Checks that a part is well-formed XML, fed the same pieces the fast path reads.
+
+    libxml2 with a target that builds nothing: every tag closed, no raw control character,
+    no attribute given twice, no DTD or entity. It costs a few percent of the read (a
+    background thread was tried: handing pieces over and sharing the interpreter lock cost
+    more than it saved). A failure is raised at the next piece or at ``finish``."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+        self.error: etree.XMLSyntaxError | None = None
+        self._parser = etree.XMLParser(target=_NoTree(), **SAFE_PARSER_OPTIONS)
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed(data)
+        except etree.XMLSyntaxError as exc:
+            raise not_well_formed(self.part, exc) from exc
+
+    def finish(self) -> None:
+        try:
+            self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            raise not_well_formed(self.part, exc) from exc
+
+
+def check_well_formed(zf: zipfile.ZipFile, part: str, count: bytes = b"") -> int:
+    """Read a whole part (size-checked, no DTD) and refuse it unless it is well-formed XML.
+    Returns how often ``count`` occurs in it (0 without one), found in the same pass."""
+    limits = current_limits()
+    found, tail = 0, b""  # the tail is shorter than ``count``: nothing is counted twice
+    with PartStream(zf, part, limits.part_bytes, limits) as stream:
+        check_prolog(stream.head(), part)
+        checker = WellFormed(part)
+        while data := stream.read(CHUNK):
+            checker.feed(data)
+            if count:
+                block = tail + data
+                found += block.count(count)
+                tail = block[-(len(count) - 1) :]
+        checker.finish()
+    return found
 
 
 # ---------------------------------------------------------------- the package
@@ -91,11 +516,9 @@ def resolve_target(source_part: str, target: str) -> str:
 def read_rels(zf: zipfile.ZipFile, part: str) -> list[tuple[str, str, str, str]]:
     """``(id, type, resolved target, target mode)`` for each relationship of ``part``."""
     name = rels_part_of(part) if part else "_rels/.rels"
-    try:
-        data = zf.read(name)
-    except KeyError:
+    if name not in zf.NameToInfo:
         return []
-    root = etree.fromstring(data)
+    root = read_xml(zf, name)
     out = []
     for rel in root:
         if not isinstance(rel.tag, str) or etree.QName(rel).localname != "Relationship":
@@ -181,19 +604,41 @@ def open_package(path: Path) -> zipfile.ZipFile:
     check_file(path)
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnsupportedWorkbook(
-            f"{path.name} could not be opened as a workbook ({exc}).",
-            "Open it in Excel or LibreOffice and save it again as 'Excel Workbook (.xlsx)'.",
-            where=str(path),
-        ) from exc
+    except _ZIP_ERRORS as exc:
+        raise _not_a_package(path, exc) from exc
+
+
+def open_package_file(f: IO[bytes], path: Path) -> zipfile.ZipFile:
+    """The package read from an open file: its table of contents and every part then come
+    from the same bytes, even if someone replaces the file at ``path`` meanwhile."""
+    try:
+        return zipfile.ZipFile(f)
+    except _ZIP_ERRORS as exc:
+        raise _not_a_package(path, exc) from exc
+
+
+def _not_a_package(path: Path, exc: BaseException) -> SheetCrmError:
+    return UnsupportedWorkbook(
+        f"{path.name} could not be opened as a workbook ({exc}).",
+        "Open it in Excel or LibreOffice and save it again as 'Excel Workbook (.xlsx)'.",
+        where=str(path),
+    )
 
 
 def read_package_info(zf: zipfile.ZipFile, path: Path) -> PackageInfo:
     """The workbook part, its tabs and where styles and shared strings live."""
+    try:
+        return _package_info(zf, path)
+    except SheetCrmError as exc:
+        if not exc.where:
+            exc.where = str(path)
+        raise
+
+
+def _package_info(zf: zipfile.ZipFile, path: Path) -> PackageInfo:
     where = str(path)
     names = set(zf.namelist())
-    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+    if "mimetype" in names and b"opendocument" in read_part(zf, "mimetype"):
         raise UnsupportedWorkbook(
             f"{path.name} is an OpenDocument spreadsheet (.ods), not an .xlsx workbook.",
             SAVE_AS_XLSX,
@@ -211,42 +656,53 @@ def read_package_info(zf: zipfile.ZipFile, path: Path) -> PackageInfo:
             SAVE_AS_XLSX,
             where=where,
         )
-    try:
-        root = etree.fromstring(zf.read(workbook_part))
-    except etree.XMLSyntaxError as exc:
-        raise UnsupportedWorkbook(
-            f"The workbook part of {path.name} is damaged ({exc}).",
-            "Open it in Excel, let Excel repair it, and save it again.",
-            where=where,
-        ) from exc
+    root = read_xml(zf, workbook_part)
     if root.nsmap.get(root.prefix, "").startswith(STRICT_NS_PREFIX) or etree.QName(root).namespace != MAIN_NS:
         raise _strict(path)
     date1904 = False
     pr = root.find(f"{{{MAIN_NS}}}workbookPr")
     if pr is not None and pr.get("date1904", "0").lower() in {"1", "true"}:
         date1904 = True
-    rels = {rid: (typ, tgt) for rid, typ, tgt, _ in read_rels(zf, workbook_part)}
+    rels = {rid: (typ, tgt, mode) for rid, typ, tgt, mode in read_rels(zf, workbook_part)}
     sheets: list[SheetEntry] = []
     sheets_el = root.find(f"{{{MAIN_NS}}}sheets")
     for el in sheets_el if sheets_el is not None else []:
         if not isinstance(el.tag, str):
             continue
+        name = el.get("name", "")
         rid = el.get(f"{{{REL_NS}}}id", "")
-        typ, target = rels.get(rid, ("", ""))
+        typ, target, mode = rels.get(rid, ("", "", ""))
         kind = typ.rsplit("/", 1)[-1] if typ else "worksheet"
+        raw_id = (el.get("sheetId") or "0").strip()
+        if not raw_id.isdigit() or len(raw_id) > 9:
+            raise WorkbookDamaged(
+                f"The workbook part {workbook_part} gives the tab '{name}' the sheet number "
+                f'sheetId="{raw_id[:40]}", which is not a whole number; the file is damaged.',
+                REPAIR,
+                where=where,
+            )
+        if mode == "External" or target not in names:
+            missing = f"its part {target}" if target else f"its relationship {rid or '(none)'}"
+            raise WorkbookDamaged(
+                f"The tab '{name}' is listed in the workbook but {missing} is missing from the file, "
+                "so its cells cannot be read. sheet-crm stops rather than carry on without that tab "
+                "(its rows would silently count as none).",
+                REPAIR,
+                where=where,
+            )
         sheets.append(
             SheetEntry(
-                name=el.get("name", ""),
-                sheet_id=int(el.get("sheetId", "0") or 0),
+                name=name,
+                sheet_id=int(raw_id),
                 rid=rid,
-                part=target if target in names else "",
+                part=target,
                 kind=kind,
                 state=el.get("state", "visible"),
             )
         )
-    styles = next((tgt for typ, tgt in rels.values() if typ == REL_TYPE_STYLES and tgt in names), None)
+    styles = next((tgt for typ, tgt, mode in rels.values() if typ == REL_TYPE_STYLES and tgt in names), None)
     strings = next(
-        (tgt for typ, tgt in rels.values() if typ == REL_TYPE_SHARED_STRINGS and tgt in names), None
+        (tgt for typ, tgt, mode in rels.values() if typ == REL_TYPE_SHARED_STRINGS and tgt in names), None
     )
     return PackageInfo(workbook_part, sheets, date1904, styles, strings, names)
 
@@ -262,7 +718,19 @@ def _strict(path: Path) -> SheetCrmError:
 
 # ---------------------------------------------------------------- text helpers
 
-_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_XSTRING_ESCAPE = re.compile(
+    r"_x(?:([dD][89abAB][0-9A-Fa-f]{2})__x([dD][c-fC-F][0-9A-Fa-f]{2})|([0-9A-Fa-f]{4}))_"
+)
+
+
+def _xstring(m: re.Match[str]) -> str:
+    if m.group(1):  # a UTF-16 surrogate pair, escaped as two units: one character
+        high, low = int(m.group(1), 16), int(m.group(2), 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    code = int(m.group(3), 16)
+    # A lone surrogate is not a character: keep the escape as typed rather than make a
+    # string that cannot be written, hashed or printed.
+    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
 
 
 def unescape_text(text: str) -> str:
@@ -270,12 +738,16 @@ def unescape_text(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if "_x" in text:
-        text = _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        text = _XSTRING_ESCAPE.sub(_xstring, text)
     return text
 
 
-_T_RUN = re.compile(r"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>|<(?:\w+:)?t\s*/>", re.S)
-_PHONETIC = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
+# Tempered bodies (``(?:[^<]++|<(?!...))*+``) stop at the next tag that could not be inside
+# and never give back what they took: an unclosed tag costs one scan, not a rescan per tag.
+_T_RUN = re.compile(
+    r"<(?:\w+:)?t\s*/>|<(?:\w+:)?t(?:\s[^<>]*+)?>((?:[^<]++|<(?!/?(?:\w+:)?t\b))*+)</(?:\w+:)?t>"
+)
+_PHONETIC = re.compile(r"<(?:\w+:)?rPh\b(?:[^<]++|<(?!/?(?:\w+:)?rPh\b))*+</(?:\w+:)?rPh>")
 
 
 def rich_text(body: str) -> str:
@@ -287,28 +759,48 @@ def rich_text(body: str) -> str:
 
 # ---------------------------------------------------------------- shared strings and styles
 
+_SI = re.compile(
+    r"<(?:\w+:)?si><(?:\w+:)?t(?: xml:space=\"preserve\")?>([^<]*+)</(?:\w+:)?t></(?:\w+:)?si>"
+    r"|<(?:\w+:)?si>((?:[^<]++|<(?!/?(?:\w+:)?si\b))*+)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>"
+    r"|(<(?:\w+:)?si\b)"  # any other <si: the fast path stops and the general parser reads the part
+)
+
 
 def read_shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
+    """The shared strings, in order (a cell of type ``s`` holds an index into them)."""
     if part is None:
         return []
+    head, encoding = part_head(zf, part)
+    if encoding not in ("utf-8", "utf8"):
+        return read_shared_strings_lxml(zf, part)
     out: list[str] = []
-    # Most items are one plain run: captured directly; rich text and empties go the slow way.
-    si = re.compile(
-        r"<(?:\w+:)?si><(?:\w+:)?t(?: xml:space=\"preserve\")?>([^<]*)</(?:\w+:)?t></(?:\w+:)?si>"
-        r"|<(?:\w+:)?si>(.*?)</(?:\w+:)?si>|<(?:\w+:)?si\s*/>",
-        re.S,
-    )
-    with zf.open(part) as f:
-        head = f.read(4096).decode("utf-8", "replace")
     m = re.search(r"<(\w+:)?sst\b", head)
     closing = f"</{(m.group(1) or '') if m else ''}si>"
-    for segment in _segments(zf, part, closing):
-        for plain, rich in si.findall(segment):
-            if plain:
-                out.append(unescape_text(plain) if ("&" in plain or "_x" in plain) else plain)
-            else:
-                out.append(rich_text(rich) if rich else "")
+    segments = text_segments(zf, part, closing)
+    try:
+        for segment in segments:
+            for plain, rich, odd in _SI.findall(segment):
+                if plain:
+                    out.append(unescape_text(plain) if ("&" in plain or "_x" in plain) else plain)
+                elif odd:
+                    segments.close()
+                    return read_shared_strings_lxml(zf, part)
+                else:
+                    out.append(rich_text(rich) if rich else "")
+    finally:
+        segments.close()
     return out
+
+
+def read_shared_strings_lxml(zf: zipfile.ZipFile, part: str) -> list[str]:
+    """The general parser's reading of the shared strings (any XML shape, any encoding)."""
+    si_tag, t_tag, rph_tag = f"{{{MAIN_NS}}}si", f"{{{MAIN_NS}}}t", f"{{{MAIN_NS}}}rPh"
+    out: list[str] = []
+    for _event, el in _iterparse(zf, part, ("end",), (si_tag,)):
+        out.append("".join(t.text or "" for t in el.iter(t_tag) if t.getparent().tag != rph_tag))
+        el.clear()
+    # lxml has already turned entities into characters; only OOXML's own escapes are left
+    return [_XSTRING_ESCAPE.sub(_xstring, v) if "_x" in v else v for v in out]
 
 
 def _is_date_code(code: str) -> bool:
@@ -326,7 +818,7 @@ def read_date_styles(zf: zipfile.ZipFile, part: str | None) -> frozenset[int]:
     """Indexes of the cellXfs entries whose number format shows a date."""
     if part is None:
         return frozenset()
-    root = etree.fromstring(zf.read(part))
+    root = read_xml(zf, part)
     custom: dict[int, str] = {}
     for nf in root.iter(f"{{{MAIN_NS}}}numFmt"):
         try:
@@ -365,68 +857,139 @@ def serial_to_datetime(serial: float, date1904: bool) -> datetime:
 @dataclass
 class SheetData:
     """A worksheet's cells as rows (``rows[0]`` is sheet row 1, ``rows[r][0]`` column A),
-    the merged ranges, and whether any cell holds a formula."""
+    the merged ranges, whether any cell holds a formula, and the cells holding more text
+    than Excel allows (``(row, column, characters)``)."""
 
     rows: list[list[Cell]]
     merged: list[str]
     formulas: int = 0
+    too_long: list[tuple[int, int, int]] = field(default_factory=list)
 
 
-def _segments(zf: zipfile.ZipFile, part: str, closing: str) -> Iterator[str]:
-    """The part's text in pieces that end just after a ``closing`` tag (``</row>``),
-    so no element the caller matches is ever cut in two."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    carry = ""
-    with zf.open(part) as f:
+def part_head(zf: zipfile.ZipFile, part: str) -> tuple[str, str]:
+    """The first 64 KB of a part as text (prolog checked for a DTD) and its encoding."""
+    limits = current_limits()
+    with PartStream(zf, part, limits.part_bytes, limits) as stream:
+        head = stream.head()
+    encoding = check_prolog(head, part)
+    return _head_text(head)[0], encoding
+
+
+def text_segments(zf: zipfile.ZipFile, part: str, closing: str) -> Iterator[str]:
+    """The part's text in pieces that end just after a ``closing`` tag (``</row>``), so no
+    element the caller matches is ever cut in two. The bytes are size-checked as they are
+    unpacked and checked for well-formedness alongside; a stretch without ``closing`` longer
+    than ``Limits.row_chars`` is refused (it would otherwise be held, and rescanned, whole)."""
+    limits = current_limits()
+    stream = PartStream(zf, part, limits.part_bytes, limits)
+    try:
+        check_prolog(stream.head(), part)
+        checker = WellFormed(part)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        carry = ""
         while True:
-            chunk = f.read(CHUNK)
+            chunk = stream.read(CHUNK)
             final = not chunk
-            text = carry + decoder.decode(chunk, final=final)
+            if chunk:
+                checker.feed(chunk)
+            try:
+                text = carry + decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                raise WorkbookDamaged(
+                    f"The part {part} is not valid UTF-8 text ({exc.reason} at byte {stream.count}).", REPAIR
+                ) from exc
             if final:
+                checker.finish()
                 if text:
                     yield text
                 return
             cut = text.rfind(closing)
             if cut < 0:
+                if len(text) > limits.row_chars:
+                    raise WorkbookTooLarge(
+                        f"The part {part} has more than {_mb(limits.row_chars)} of XML without a "
+                        f"{closing}; a row of a real sheet (a cell holds at most "
+                        f"{EXCEL_MAX_CELL_CHARS:,} characters) never comes near that.",
+                        "If this really is your workbook, raise the limit for this run, for example "
+                        f"{_raise_hint('part_mb', limits.part_mb * 4)} (a row may take 1/32 of it).",
+                    )
                 carry = text
                 continue
             cut += len(closing)
             yield text[:cut]
             carry = text[cut:]
+    finally:
+        stream.close()
 
 
 _COLUMN_CACHE: dict[str, int] = {}
 
 
 def column_number(letters: str) -> int:
+    """``A`` -> 1, ``XFD`` -> 16,384; anything beyond Excel's last column is refused."""
     n = _COLUMN_CACHE.get(letters)
     if n is None:
         n = 0
-        for ch in letters:
+        for ch in letters[:4]:
             n = n * 26 + ord(ch) - 64
+        if len(letters) > 3 or not 1 <= n <= EXCEL_MAX_COLUMNS:
+            raise OutsideGrid(f"{letters[:12]}{'...' if len(letters) > 12 else ''}")
         _COLUMN_CACHE[letters] = n
     return n
 
 
-_REF = re.compile(r"([A-Z]+)(\d+)")
+class OutsideGrid(ValueError):
+    """A cell reference beyond Excel's grid (the part is named by the caller)."""
+
+
+def outside_grid(part: str, ref: str) -> WorkbookDamaged:
+    return WorkbookDamaged(
+        f"The sheet part {part} has a cell or row at {ref[:40]}, outside Excel's grid (at most "
+        f"{EXCEL_MAX_ROWS:,} rows and {EXCEL_MAX_COLUMNS:,} columns, A to XFD). No spreadsheet program "
+        "saves that, so the file is damaged or was made to mislead; sheet-crm reads none of it.",
+        REPAIR,
+    )
+
+
+def _row_number(part: str, letters: str, digits: str) -> int:
+    if not digits or len(digits) > 7 or not 1 <= (r := int(digits)) <= EXCEL_MAX_ROWS:
+        raise outside_grid(part, letters + digits)
+    return r
+
+
+def _too_many_blanks(part: str, limits: Limits) -> WorkbookTooLarge:
+    return WorkbookTooLarge(
+        f"The cells of the sheet part {part} are spread so far apart that reading them would fill in "
+        f"more than {limits.empty_cells:,} blank cells (SHEET_CRM_MAX_EMPTY_CELLS); a few stray cells far "
+        "to the right or far down usually cause this.",
+        "Delete the stray cells (Ctrl+End shows the last one Excel knows of) and save; or, if the sheet "
+        "really is that large, raise the limit for this run "
+        f"({_raise_hint('empty_cells', limits.empty_cells * 4)}).",
+    )
 
 
 class _Patterns:
     def __init__(self, prefix: str) -> None:
         p = re.escape(prefix)
         # One match per cell, its reference split into column letters and row digits; the
-        # common body ``<v>...</v>`` is captured directly, anything else (formulas, inline
-        # strings) as ``body``.
+        # common body ``<v>...</v>`` (up to 15 characters) is captured directly, anything
+        # else (formulas, inline strings, longer values) as ``body``. Linear whatever the
+        # input: attribute alternatives cannot match the same text (the catch-all excludes
+        # r, s and t), every quantifier is possessive, and the body stops at the next cell
+        # or row. A ``<c`` none of that matches is still matched, by the last alternative,
+        # with no reference: the reader then hands the part to the general parser instead
+        # of skipping a cell.
         self.cell = re.compile(
-            rf'<{p}c\b(?:\s+(?:r="(?P<col>[A-Z]*)(?P<row>\d*)"|s="(?P<s>[^"]*)"|t="(?P<t>[^"]*)"|[\w:]+="[^"]*"))*'
-            rf"\s*(?:/>|>(?:<{p}v>(?P<v>[^<]*)</{p}v>|<{p}is><{p}t(?: xml:space=\"preserve\")?>(?P<it>[^<]*)"
-            rf"</{p}t></{p}is>|(?P<body>.*?))</{p}c>)",
-            re.S,
+            rf"<{p}c\b(?:\s++(?:r=\"(?P<col>[A-Z]*+)(?P<row>\d*+)\"|s=\"(?P<s>[^\"<]*+)\""
+            rf"|t=\"(?P<t>[^\"<]*+)\"|(?![rst]=)[\w:.-]++=\"[^\"<]*+\"))*+"
+            rf"\s*+(?:/>|>(?:<{p}v>(?P<v>[^<]{{0,15}}+)</{p}v>|<{p}is><{p}t(?: xml:space=\"preserve\")?>"
+            rf"(?P<it>[^<]*+)</{p}t></{p}is>|(?P<body>(?:[^<]++|<(?!{p}c\b|/{p}c>|/?{p}row\b))*+))</{p}c>)"
+            rf"|<{p}c\b"
         )
-        self.value = re.compile(rf"<{p}v(?:\s[^>]*)?>(.*?)</{p}v>", re.S)
-        self.formula = re.compile(rf"<{p}f\b[^>]*?(?:/>|>(.*?)</{p}f>)", re.S)
-        self.inline = re.compile(rf"<{p}is>(.*?)</{p}is>", re.S)
-        self.merge = re.compile(rf'<{p}mergeCell\b[^>]*?\bref="([^"]+)"')
+        self.value = re.compile(rf"<{p}v(?:\s[^<>]*+)?>([^<]*+)</{p}v>")
+        self.formula = re.compile(rf"<{p}f\b(?:[^<>/]++|/(?!>))*+(?:/>|>([^<]*+)</{p}f>)")
+        self.inline = re.compile(rf"<{p}is>((?:[^<]++|<(?!/?{p}is>))*+)</{p}is>")
+        self.merge = re.compile(rf"<{p}mergeCell\b[^<>]*?\sref=\"([^\"<>]++)\"")
 
 
 _PATTERNS: dict[str, _Patterns] = {}
@@ -451,120 +1014,187 @@ def read_sheet(
     The hot loop: one ``findall`` per 4 MB of XML gives every cell's column, row, style,
     type and value; rows come from the cells' own references. Sheets whose cells have no
     references, or whose XML uses single-quoted attributes, go to the general parser.
+    Cell references outside Excel's grid are refused, and the blank cells filled in to
+    reach far-apart cells are counted against ``Limits.empty_cells``.
     """
-    with zf.open(part) as f:
-        head = f.read(65536).decode("utf-8", "replace")
+    head, encoding = part_head(zf, part)
     m = re.search(r"<(\w+:)?worksheet\b", head)
     prefix = (m.group(1) or "") if m else ""
-    if re.search(r"<(?:\w+:)?(?:c|row)\s[^>]*='", head):
+    if encoding not in ("utf-8", "utf8") or re.search(r"<(?:\w+:)?(?:c|row)\s[^>]*='", head):
         return read_sheet_lxml(zf, part, strings, date_styles, date1904)
+    limits = current_limits()
+    blanks_left = limits.empty_cells
     pat = _patterns(prefix)
     rows: list[list[Cell]] = []
     merged: list[str] = []
     formulas = 0
+    long_text = False
     date_strs = frozenset(str(i) for i in date_styles)
     date_cache: dict[str, Cell] = {}
     f_open = f"<{prefix}f"
     cell_all = pat.cell.findall
     col_of = _COLUMN_CACHE
     line: list[Cell] = []
-    current = ""
+    current = "\0"  # no row yet: the first cell always sets one
     value: Cell
-    for segment in _segments(zf, part, f"</{prefix}row>"):
-        for letters, row_s, s, t, v, inline, body in cell_all(segment):
-            if row_s != current:
-                if not row_s or not letters:
-                    return read_sheet_lxml(zf, part, strings, date_styles, date1904)
-                current = row_s
-                r = int(row_s)
-                if r > max_rows:
-                    return SheetData(rows, merged, formulas)
-                n = len(rows)
-                if n == r - 1:
-                    line = []
-                    rows.append(line)
-                elif n < r - 1:
-                    rows.extend([] for _ in range(r - 1 - n))
-                    line = []
-                    rows.append(line)
-                else:
-                    line = rows[r - 1]
-            if v:
-                if t == "s":
-                    value = strings[int(v)]
-                elif not t or t == "n":
-                    if s and s in date_strs:
-                        value = date_cache.get(v)
-                        if value is None:
-                            value = date_cache[v] = _convert(v, "", s, date_styles, date1904)
+    segments = text_segments(zf, part, f"</{prefix}row>")
+    try:
+        for segment in segments:
+            for letters, row_s, s, t, v, inline, body in cell_all(segment):
+                if row_s != current:
+                    if not row_s or not letters:
+                        segments.close()
+                        return read_sheet_lxml(zf, part, strings, date_styles, date1904)
+                    if len(row_s) > 7 or not 0 < (r := int(row_s)) <= EXCEL_MAX_ROWS:
+                        raise outside_grid(part, letters + row_s)
+                    current = row_s
+                    if r > max_rows:
+                        return SheetData(rows, merged, formulas)
+                    n = len(rows)
+                    if n == r - 1:
+                        line = []
+                        rows.append(line)
+                    elif n < r - 1:
+                        blanks_left -= r - 1 - n
+                        if blanks_left < 0:
+                            raise _too_many_blanks(part, limits)
+                        rows.extend([] for _ in range(r - 1 - n))
+                        line = []
+                        rows.append(line)
                     else:
-                        try:
-                            value = float(v) if ("." in v or "E" in v or "e" in v) else int(v)
-                        except ValueError:
-                            value = _convert(v, t, s, date_styles, date1904)
+                        line = rows[r - 1]
+                if v:
+                    if t == "s":
+                        value = strings[int(v)]
+                    elif not t or t == "n":
+                        if s and s in date_strs:
+                            value = date_cache.get(v)
+                            if value is None:
+                                value = date_cache[v] = _convert(v, "", s, date_styles, date1904)
+                        elif "." in v or "E" in v or "e" in v:
+                            try:
+                                value = float(v)
+                            except ValueError:
+                                value = _convert(v, t, s, date_styles, date1904)
+                            else:
+                                if value - value != 0.0:  # inf or NaN: not a number Excel holds
+                                    value = _convert(v, t, s, date_styles, date1904)
+                        else:  # at most 15 characters (see the pattern): no giant integers
+                            try:
+                                value = int(v)
+                            except ValueError:
+                                value = _convert(v, t, s, date_styles, date1904)
+                    else:
+                        value = _convert(v, t, s, date_styles, date1904)
+                elif inline:
+                    value = unescape_text(inline) if ("&" in inline or "_x" in inline) else inline
+                    long_text = long_text or len(value) > EXCEL_MAX_CELL_CHARS
+                elif not body:
+                    continue
+                elif t == "inlineStr":
+                    im = pat.inline.search(body)
+                    value = rich_text(im.group(1)) if im else ""
+                    long_text = long_text or len(value) > EXCEL_MAX_CELL_CHARS
                 else:
-                    value = _convert(v, t, s, date_styles, date1904)
-            elif inline:
-                value = unescape_text(inline) if ("&" in inline or "_x" in inline) else inline
-            elif not body:
-                continue
-            elif t == "inlineStr":
-                im = pat.inline.search(body)
-                value = rich_text(im.group(1)) if im else ""
-            else:
-                vm = pat.value.search(body)
-                is_formula = body.startswith(f_open)
-                if is_formula:
-                    formulas += 1
-                if vm is None or (is_formula and not vm.group(1) and t != "str"):
-                    if not is_formula:
-                        continue
-                    fm = pat.formula.match(body)
-                    value = NoCachedValue(unescape_text((fm.group(1) if fm else "") or ""))
-                elif t == "s":
-                    value = strings[int(vm.group(1))]
+                    vm = pat.value.search(body)
+                    is_formula = body.startswith(f_open)
+                    if is_formula:
+                        formulas += 1
+                    if vm is None or (is_formula and not vm.group(1) and t != "str"):
+                        if not is_formula:
+                            continue
+                        fm = pat.formula.match(body)
+                        value = NoCachedValue(unescape_text((fm.group(1) if fm else "") or ""))
+                    elif t == "s":
+                        value = strings[int(vm.group(1))]
+                    else:
+                        value = _convert(vm.group(1), t, s, date_styles, date1904)
+                        long_text = long_text or (type(value) is str and len(value) > EXCEL_MAX_CELL_CHARS)
+                col = col_of.get(letters) or column_number(letters)
+                n = len(line)
+                if n == col - 1:
+                    line.append(value)
+                elif n < col - 1:
+                    blanks_left -= col - 1 - n
+                    if blanks_left < 0:
+                        raise _too_many_blanks(part, limits)
+                    line.extend([None] * (col - 1 - n))
+                    line.append(value)
                 else:
-                    value = _convert(vm.group(1), t, s, date_styles, date1904)
-            col = col_of.get(letters) or column_number(letters)
-            n = len(line)
-            if n == col - 1:
-                line.append(value)
-            elif n < col - 1:
-                line.extend([None] * (col - 1 - n))
-                line.append(value)
-            else:
-                line[col - 1] = value
-        if "mergeCell" in segment:
-            merged.extend(pat.merge.findall(segment))
+                    line[col - 1] = value
+            if "mergeCell" in segment:
+                merged.extend(pat.merge.findall(segment))
+    except OutsideGrid as exc:
+        raise outside_grid(part, str(exc)) from None
+    except (IndexError, ValueError) as exc:
+        raise _bad_value(part, exc) from exc
+    finally:
+        segments.close()
     while rows and not rows[-1]:
         rows.pop()
-    return SheetData(rows, merged, formulas)
+    return SheetData(rows, merged, formulas, _too_long(rows, strings, long_text))
 
 
-def _put(line: list[Cell], col: int, value: Cell) -> None:
+def _bad_value(part: str, exc: BaseException) -> WorkbookDamaged:
+    if isinstance(exc, IndexError):
+        what = "points at a shared text that does not exist"
+    else:
+        what = f"is unreadable ({exc})"
+    return WorkbookDamaged(f"A cell in the sheet part {part} {what}; the file is damaged.", REPAIR)
+
+
+def _too_long(rows: list[list[Cell]], strings: list[str], inline_found: bool) -> list[tuple[int, int, int]]:
+    """Cells holding more characters than Excel allows. Looked for only when some text is
+    that long (the shared strings are measured once), so the common case costs nothing."""
+    if not inline_found and (not strings or max(map(len, strings)) <= EXCEL_MAX_CELL_CHARS):
+        return []
+    return [
+        (r, c, len(v))
+        for r, line in enumerate(rows, 1)
+        for c, v in enumerate(line, 1)
+        if type(v) is str and len(v) > EXCEL_MAX_CELL_CHARS
+    ]
+
+
+def _put(line: list[Cell], col: int, value: Cell) -> int:
+    """Set a cell in its row; returns how many blank cells were filled in before it."""
     n = len(line)
     if n == col - 1:
         line.append(value)
     elif n < col:
         line.extend([None] * (col - 1 - n))
         line.append(value)
+        return col - 1 - n
     else:
         line[col - 1] = value
+    return 0
+
+
+def _number(v: str) -> int | float | None:
+    """A number as Excel stores it (a double), or None when it is not one Excel can hold:
+    1e309, NaN, a 400-digit integer. Such a value is kept as the text it is."""
+    if "." in v or "E" in v or "e" in v or "N" in v or "n" in v or len(v) > 15:
+        try:
+            number = float(v)
+        except ValueError:
+            return None
+        if not math.isfinite(number):
+            return None
+        if len(v) > 15 and "." not in v and "E" not in v and "e" not in v and number.is_integer():
+            return int(v) if len(v) <= 17 else number
+        return number
+    try:
+        return int(v)
+    except ValueError:
+        return None
 
 
 def _convert(v: str, t: str, s: str, date_styles: frozenset[int], date1904: bool) -> Cell:
     if not t or t == "n":
-        if "." in v or "E" in v or "e" in v or "N" in v or "n" in v:
-            try:
-                number: int | float = float(v)
-            except ValueError:
-                return unescape_text(v)
-        else:
-            try:
-                number = int(v)
-            except ValueError:
-                return unescape_text(v)
-        if s and date_styles and int(s) in date_styles:
+        number = _number(v)
+        if number is None:
+            return unescape_text(v)
+        if s and date_styles and s.isdigit() and int(s) in date_styles:
             try:
                 return serial_to_datetime(number, date1904)
             except (OverflowError, ValueError):
@@ -584,6 +1214,22 @@ def _convert(v: str, t: str, s: str, date_styles: frozenset[int], date1904: bool
     return unescape_text(v)
 
 
+_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+def _iterparse(
+    zf: zipfile.ZipFile, part: str, events: tuple[str, ...], tags: tuple[str, ...]
+) -> Iterator[tuple[str, Any]]:
+    """``lxml.etree.iterparse`` over a size-checked part, DTDs refused, no entities or network."""
+    limits = current_limits()
+    with PartStream(zf, part, limits.part_bytes, limits) as stream:
+        check_prolog(stream.head(), part)
+        try:
+            yield from etree.iterparse(_Reader(stream), events=events, tag=tags, **SAFE_PARSER_OPTIONS)
+        except etree.XMLSyntaxError as exc:
+            raise not_well_formed(part, exc) from exc
+
+
 def read_sheet_lxml(
     zf: zipfile.ZipFile,
     part: str,
@@ -591,34 +1237,53 @@ def read_sheet_lxml(
     date_styles: frozenset[int],
     date1904: bool,
 ) -> SheetData:
-    """The slower, fully general parser, for sheet XML that the fast path does not expect."""
+    """The slower, fully general parser, for sheet XML that the fast path does not expect.
+    Rows and columns come from the cells' references when they have them (as in the fast
+    path), else from the row's ``r`` and the cell's place in it; all within Excel's grid."""
+    limits = current_limits()
+    blanks_left = limits.empty_cells
     rows: list[list[Cell]] = []
     merged: list[str] = []
     formulas = 0
     c_tag, row_tag, merge_tag = f"{{{MAIN_NS}}}c", f"{{{MAIN_NS}}}row", f"{{{MAIN_NS}}}mergeCell"
     v_tag, f_tag, is_tag = f"{{{MAIN_NS}}}v", f"{{{MAIN_NS}}}f", f"{{{MAIN_NS}}}is"
-    next_row, col = 1, 0
-    line: list[Cell] = []
-    with zf.open(part) as f:
-        for event, el in etree.iterparse(
-            _Reader(f), events=("start", "end"), tag=(row_tag, c_tag, merge_tag)
-        ):
+    current, col = 0, 0
+    long_text = False
+
+    def row_line(r: int) -> list[Cell]:
+        nonlocal blanks_left
+        if len(rows) < r:
+            blanks_left -= r - 1 - len(rows)
+            if blanks_left < 0:
+                raise _too_many_blanks(part, limits)
+            rows.extend([] for _ in range(r - len(rows)))
+        return rows[r - 1]
+
+    try:
+        for event, el in _iterparse(zf, part, ("start", "end"), (row_tag, c_tag, merge_tag)):
             if el.tag == row_tag and event == "start":
-                r = el.get("r")
-                current = int(r) if r else next_row
-                next_row = current + 1
-                line, col = [], 0
-                el.set("_n", str(current))
+                r_attr = el.get("r")
+                current = _row_number(part, "", r_attr.strip()) if r_attr is not None else current + 1
+                if current > EXCEL_MAX_ROWS:
+                    raise outside_grid(part, f"row {current}")
+                col = 0
             elif el.tag == row_tag:
-                if line:
-                    current = int(el.get("_n"))
-                    while len(rows) < current:
-                        rows.append([])
-                    rows[current - 1] = line
                 el.clear()
             elif el.tag == c_tag and event == "end":
                 ref = el.get("r")
-                col = column_number(ref.rstrip("0123456789")) if ref else col + 1
+                r = current
+                if ref is not None:
+                    m = _REF.fullmatch(ref.strip())
+                    if m is None:
+                        raise outside_grid(part, ref)
+                    col = column_number(m.group(1))
+                    r = _row_number(part, m.group(1), m.group(2))
+                else:
+                    col += 1
+                    if col > EXCEL_MAX_COLUMNS:
+                        raise outside_grid(part, f"column {col} of row {r}")
+                if r < 1:  # a cell outside any <row>
+                    raise outside_grid(part, ref or "a cell outside every row")
                 t, s = el.get("t", ""), el.get("s", "")
                 v_el, f_el = el.find(v_tag), el.find(f_tag)
                 if f_el is not None:
@@ -635,10 +1300,21 @@ def read_sheet_lxml(
                     value = strings[int(v_el.text or 0)]
                 else:
                     value = _convert(_escape_back(v_el.text or ""), t, s, date_styles, date1904)
-                _put(line, col, value)
+                if type(value) is str and len(value) > EXCEL_MAX_CELL_CHARS:
+                    long_text = True
+                blanks_left -= _put(row_line(r), col, value)
+                if blanks_left < 0:
+                    raise _too_many_blanks(part, limits)
+                el.clear()
             elif el.tag == merge_tag and event == "end":
                 merged.append(el.get("ref", ""))
-    return SheetData(rows, merged, formulas)
+    except OutsideGrid as exc:
+        raise outside_grid(part, str(exc)) from None
+    except (IndexError, ValueError) as exc:
+        raise _bad_value(part, exc) from exc
+    while rows and not rows[-1]:
+        rows.pop()
+    return SheetData(rows, merged, formulas, _too_long(rows, strings, long_text))
 
 
 def _escape_back(text: str) -> str:
@@ -649,8 +1325,8 @@ def _escape_back(text: str) -> str:
 class _Reader:
     """A file-like wrapper lxml's iterparse accepts for a zip member."""
 
-    def __init__(self, f: IO[bytes]) -> None:
+    def __init__(self, f: PartStream) -> None:
         self.f = f
 
     def read(self, n: int = -1) -> bytes:
-        return self.f.read(n)
+        return self.f.read(n if n > 0 else CHUNK)

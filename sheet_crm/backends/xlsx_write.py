@@ -22,7 +22,7 @@ from lxml import etree
 from ..errors import WorkbookTooLarge
 from ..findings import column_letter
 from ..workbook import Cell, CellError, NoCachedValue
-from .xlsx_read import MAIN_NS, REL_NS
+from .xlsx_read import MAIN_NS, REL_NS, SAFE_PARSER_OPTIONS, parse_xml
 
 MAX_CELL_CHARS = 32767
 MAX_ROWS = 1_048_576
@@ -414,9 +414,9 @@ class StylesEditor:
     """Finds or appends the few styles the tool needs, at the END of each list, leaving
     every existing entry (and so every index the owner's cells use) as it was."""
 
-    def __init__(self, xml: bytes) -> None:
+    def __init__(self, xml: bytes, part: str = "xl/styles.xml") -> None:
         self.text = xml.decode("utf-8")
-        self.root = etree.fromstring(xml)
+        self.root = parse_xml(xml, part)  # strictly: no DTD, no entities
         self.prefix = self.root.prefix + ":" if self.root.prefix else ""
         self.pending: dict[str, list[str]] = {}
         self.changed = False
@@ -604,7 +604,7 @@ def app_titles_edit(xml: bytes, new_names: Sequence[str]) -> bytes | None:
     if not new_names:
         return None
     try:
-        root = etree.fromstring(xml)
+        root = etree.fromstring(xml, etree.XMLParser(**SAFE_PARSER_OPTIONS))
     except etree.XMLSyntaxError:
         return None
     ep = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
