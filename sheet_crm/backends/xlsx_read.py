@@ -727,10 +727,10 @@ def _xstring(m: re.Match[str]) -> str:
     if m.group(1):  # a UTF-16 surrogate pair, escaped as two units: one character
         high, low = int(m.group(1), 16), int(m.group(2), 16)
         return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-    code = int(m.group(3), 16)
-    # A lone surrogate is not a character: keep the escape as typed rather than make a
-    # string that cannot be written, hashed or printed.
-    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+    # A lone surrogate is half a character: it is read as it is, and the model reports
+    # it at its cell ("broken-character") and reads it as U+FFFD; the writer drops it and
+    # the content hash takes it (surrogatepass), so nothing downstream fails on it.
+    return chr(int(m.group(3), 16))
 
 
 def unescape_text(text: str) -> str:
