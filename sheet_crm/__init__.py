@@ -5,8 +5,7 @@ The curated public API; everything else is internal and may change.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import RunReport, run
 from .backends import Backend, MemoryBackend, open_backend
 from .config import Settings, load_settings

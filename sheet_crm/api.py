@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .backends.base import Backend, open_backend
 from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from . import __version__
+from ._version import __version__
 from .workbook import TOOL_TABS, Table, ToolTab, Workbook, header_key, previous_decisions
 
 

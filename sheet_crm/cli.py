@@ -19,7 +19,8 @@ import click
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from . import __version__, api
+from . import api
+from ._version import __version__
 from .errors import SheetCrmError, UsageError
 from .render import finding_line, sort_findings
 
