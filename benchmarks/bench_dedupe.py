@@ -22,6 +22,8 @@ import random
 import resource
 import sys
 import time
+import tomllib
+from importlib.resources import files
 from itertools import combinations
 from pathlib import Path
 
@@ -220,54 +222,12 @@ STREETS = [
     "chapel",
     "albert",
 ]
-SYLLABLES_A = [
-    "ash",
-    "brock",
-    "carl",
-    "dun",
-    "elm",
-    "fair",
-    "glen",
-    "hart",
-    "kings",
-    "lang",
-    "mar",
-    "north",
-    "oak",
-    "pem",
-    "ray",
-    "stan",
-    "thorn",
-    "wal",
-    "west",
-    "whit",
-    "win",
-    "york",
-    "bel",
-    "cran",
-]
-SYLLABLES_B = [
-    "ford",
-    "ley",
-    "ton",
-    "wood",
-    "field",
-    "by",
-    "well",
-    "dale",
-    "worth",
-    "ham",
-    "more",
-    "ridge",
-    "combe",
-    "bury",
-    "stead",
-    "wick",
-    "croft",
-    "hurst",
-    "brook",
-    "den",
-]
+# Made-up surnames (Ashford, Brockley ...) from the demo's word parts: the first 24 starts
+# and 20 ends, lower case. Read from the data file, not through sheet_crm.demo, which
+# would load openpyxl into the memory this script measures.
+_DEMO_NAMES = tomllib.loads(files("sheet_crm").joinpath("data/demo_names.toml").read_text(encoding="utf-8"))
+SYLLABLES_A = [start.lower() for start in _DEMO_NAMES["name_starts"][:24]]
+SYLLABLES_B = [end.lower() for end in _DEMO_NAMES["name_ends"][:20]]
 UNIT_LETTERS = [a + b for a in "ABDEFGH" for b in "JLNPQRSTUW"]
 
 

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import itertools
 import random
+import tomllib
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -42,259 +44,57 @@ DEMO_TEMPLATE = "shop"
 DEMO_MARK = "sheet-crm demo workbook"
 YEARS = 3
 
-FIRST_NAMES = [
-    "Amelia",
-    "Oliver",
-    "Isla",
-    "George",
-    "Ava",
-    "Harry",
-    "Mia",
-    "Noah",
-    "Grace",
-    "Leo",
-    "Freya",
-    "Arthur",
-    "Lily",
-    "Oscar",
-    "Ella",
-    "Jack",
-    "Ivy",
-    "Charlie",
-    "Sophie",
-    "Jacob",
-    "Emily",
-    "Alfie",
-    "Chloe",
-    "Henry",
-    "Ruby",
-    "Theo",
-    "Evie",
-    "Finley",
-    "Poppy",
-    "Archie",
-    "Zara",
-    "Samuel",
-    "Hannah",
-    "Joshua",
-    "Aisha",
-    "Mohammed",
-    "Priya",
-    "Arjun",
-    "Mei",
-    "Kenji",
-    "Fatima",
-    "Omar",
-    "Nia",
-    "Kwame",
-    "Siobhan",
-    "Callum",
-    "Eilidh",
-    "Rhys",
-    "Megan",
-    "Dylan",
-    "Niamh",
-    "Declan",
-    "Agnieszka",
-    "Piotr",
-    "Lucia",
-    "Mateo",
-    "Ingrid",
-    "Lars",
-]
-LAST_NAMES = [
-    "Smith",
-    "Jones",
-    "Taylor",
-    "Brown",
-    "Williams",
-    "Wilson",
-    "Johnson",
-    "Davies",
-    "Patel",
-    "Wright",
-    "Walker",
-    "Robinson",
-    "Thompson",
-    "White",
-    "Hughes",
-    "Edwards",
-    "Green",
-    "Hall",
-    "Wood",
-    "Harris",
-    "Martin",
-    "Clarke",
-    "Jackson",
-    "Turner",
-    "Hill",
-    "Cooper",
-    "Ward",
-    "Morris",
-    "Moore",
-    "King",
-    "Watson",
-    "Baker",
-    "Harrison",
-    "Morgan",
-    "Young",
-    "Allen",
-    "Mitchell",
-    "Kelly",
-    "Khan",
-    "Begum",
-    "Ahmed",
-    "Singh",
-    "Okafor",
-    "Mensah",
-    "Nowak",
-    "Kowalski",
-    "Rossi",
-    "Garcia",
-    "Murphy",
-    "O'Brien",
-    "McDonald",
-    "Campbell",
-    "Stewart",
-    "Fraser",
-    "Lloyd",
-    "Price",
-    "Evans",
-    "Shah",
-    "Chen",
-    "Li",
-]
-# Formal name -> the nickname the same person also goes by (the dedupe step's test).
-NICKNAMES = (
-    ("Robert", "Bob"),
-    ("Elizabeth", "Liz"),
-    ("William", "Bill"),
-    ("Katherine", "Kate"),
-    ("James", "Jim"),
-    ("Margaret", "Maggie"),
-    ("Thomas", "Tom"),
-    ("Jennifer", "Jenny"),
-    ("Michael", "Mike"),
-    ("Richard", "Rick"),
+
+def _word_lists(name: str) -> dict[str, Any]:
+    """One of the demo's word-list files in ``sheet_crm/data/`` (names, places, shop)."""
+    text = files("sheet_crm").joinpath(f"data/demo_{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _rows(items: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(item) for item in items)
+
+
+# The word lists, read once when the demo is first imported; the files say what each
+# list is for. What stays here are the generator's own choices: how often each way of
+# typing a value or each planted mistake comes up (a repeated item is a likelier pick).
+_NAMES, _PLACES, _SHOP = _word_lists("names"), _word_lists("places"), _word_lists("shop")
+FIRST_NAMES: tuple[str, ...] = tuple(_NAMES["first_names"])
+LAST_NAMES: tuple[str, ...] = tuple(_NAMES["last_names"])
+NICKNAMES: tuple[tuple[str, str], ...] = _rows(_NAMES["nicknames"])  # formal name, nickname
+NAME_STARTS: tuple[str, ...] = tuple(_NAMES["name_starts"])  # made-up surnames: a start + an end
+NAME_ENDS: tuple[str, ...] = tuple(_NAMES["name_ends"])
+STREETS: tuple[str, ...] = tuple(_PLACES["streets"])
+STREET_KINDS: tuple[str, ...] = tuple(_PLACES["street_kinds"])
+# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx).
+CITIES: tuple[tuple[str, str, str], ...] = _rows(_PLACES["cities"])
+US_CITIES: tuple[tuple[str, str, str], ...] = _rows(_PLACES["us_cities"])  # city, state, ZIP start
+PREFERENCES: tuple[str, ...] = tuple(_SHOP["preferences"])
+TAGS: tuple[str, ...] = tuple(_SHOP["tags"])
+CATEGORIES: tuple[str, ...] = tuple(_SHOP["categories"])
+PRODUCTS: dict[str, tuple[tuple[str, float], ...]] = {
+    category: _rows(items) for category, items in _SHOP["products"].items()
+}
+B2B_PRODUCTS: tuple[tuple[str, float], ...] = _rows(_SHOP["b2b_products"])
+COMPANIES: tuple[str, ...] = tuple(_SHOP["companies"])
+JOBS: tuple[tuple[str, str], ...] = _rows(_SHOP["jobs"])  # job title, role
+SUMMARIES: dict[str, tuple[str, ...]] = {mood: tuple(words) for mood, words in _SHOP["summaries"].items()}
+OUTCOMES: dict[str, tuple[str, ...]] = {mood: tuple(words) for mood, words in _SHOP["outcomes"].items()}
+
+TOWNS = {city for city, _area, _line in CITIES}
+MOBILE_PREFIX = "07700 900"
+COUNTRY_SPELLINGS = ("GB", "GB", "GB", "United Kingdom", "UK", "", "", "England", "gb")
+DOMAINS = ("example.com", "example.com", "example.org", "example.net")
+TYPO_DOMAINS = ("gmial.com", "hotmial.com", "gmail.con", "yaho.com")
+BAD_EMAILS: tuple[Callable[[str, str], str], ...] = (
+    lambda f, last: f"{f}.{last}@",
+    lambda f, last: f"{f} {last}@example.com",
+    lambda f, last: f"{f}.{last}@@example.org",
+    lambda f, last: f"{f}.{last}.example.net",
+    lambda f, last: "n/a",
 )
-STREETS = (
-    "Acacia Avenue",
-    "Mill Lane",
-    "Station Road",
-    "Church Street",
-    "Victoria Road",
-    "The Green",
-    "Orchard Close",
-    "Park View",
-    "High Street",
-    "Queens Road",
-    "Canal Walk",
-    "Willow Way",
-    "Chapel Row",
-    "Market Place",
-    "Beech Grove",
-    "Harbour Row",
-)
-# Word parts for made-up but English-looking surnames and street names (Ashford,
-# Thornley, Kingswood Road...). A big demo draws from pools that grow with the number of
-# customers, as a real list of 100,000 people has thousands of surnames and streets: with
-# the short lists above only, thousands of different people would share one full name
-# and look like duplicates that were never planted.
-NAME_STARTS = (
-    "Ash",
-    "Brock",
-    "Carl",
-    "Dun",
-    "Elm",
-    "Fair",
-    "Glen",
-    "Hart",
-    "Kings",
-    "Lang",
-    "Mar",
-    "North",
-    "Oak",
-    "Pem",
-    "Ray",
-    "Stan",
-    "Thorn",
-    "Wal",
-    "West",
-    "Whit",
-    "Win",
-    "York",
-    "Bel",
-    "Cran",
-    "Alder",
-    "Birch",
-    "Black",
-    "Brad",
-    "Brom",
-    "Cal",
-    "Chad",
-    "Cross",
-    "Dal",
-    "Dray",
-    "East",
-    "Finch",
-    "Gold",
-    "Green",
-    "Hay",
-    "Holl",
-    "Hux",
-    "Kel",
-    "Lyn",
-    "Mid",
-    "Mill",
-    "New",
-    "Pen",
-    "Ros",
-    "South",
-    "Sut",
-)
-NAME_ENDS = (
-    "ford",
-    "ley",
-    "ton",
-    "wood",
-    "field",
-    "by",
-    "well",
-    "dale",
-    "worth",
-    "ham",
-    "more",
-    "ridge",
-    "combe",
-    "bury",
-    "stead",
-    "wick",
-    "croft",
-    "hurst",
-    "brook",
-    "den",
-    "hill",
-    "gate",
-    "shaw",
-    "thorpe",
-    "low",
-    "mere",
-    "wold",
-    "cott",
-    "stone",
-    "bridge",
-    "land",
-    "hope",
-    "holme",
-    "lock",
-    "marsh",
-    "side",
-    "ville",
-    "borough",
-    "church",
-    "grave",
-)
-STREET_KINDS = ("Road", "Street", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent", "Gardens", "Grove")
+CHANNEL_WORDS = ("Email", "Email", "email", "E-mail", "SMS", "text", "Phone", "phone", "Letter", None)
+BEST_TIMES = ("mornings", "after 5pm", "weekends", "Tue 2-4pm", "lunchtime", "anytime", "evenings", None)
 
 
 def name_pools(n: int) -> tuple[list[str], list[str], list[str]]:
@@ -314,106 +114,6 @@ def name_pools(n: int) -> tuple[list[str], list[str], list[str]]:
     )
     return list(FIRST_NAMES), last, streets
 
-
-# City, postcode area, and the Ofcom drama range for its landlines (prefix + 0xxx). The
-# validator knows every drama range (normalize.FICTIONAL_PHONE_RANGES) and notes them.
-CITIES = (
-    ("Leeds", "LS", "0113 496 "),
-    ("Sheffield", "S", "0114 496 "),
-    ("Leicester", "LE", "0116 496 "),
-    ("Bristol", "BS", "0117 496 "),
-    ("Reading", "RG", "0118 496 "),
-    ("Birmingham", "B", "0121 496 "),
-    ("Edinburgh", "EH", "0131 496 "),
-    ("Glasgow", "G", "0141 496 "),
-    ("Liverpool", "L", "0151 496 "),
-    ("Manchester", "M", "0161 496 "),
-    ("London", "E", "020 7946 "),
-    ("Newcastle", "NE", "0191 498 "),
-    ("Cardiff", "CF", "029 2018 "),
-)
-TOWNS = {city for city, _area, _line in CITIES}
-MOBILE_PREFIX = "07700 900"
-COUNTRY_SPELLINGS = ("GB", "GB", "GB", "United Kingdom", "UK", "", "", "England", "gb")
-US_CITIES = (("Boston", "MA", "021"), ("Providence", "RI", "029"), ("Hartford", "CT", "061"))
-DOMAINS = ("example.com", "example.com", "example.org", "example.net")
-TYPO_DOMAINS = ("gmial.com", "hotmial.com", "gmail.con", "yaho.com")
-BAD_EMAILS: tuple[Callable[[str, str], str], ...] = (
-    lambda f, last: f"{f}.{last}@",
-    lambda f, last: f"{f} {last}@example.com",
-    lambda f, last: f"{f}.{last}@@example.org",
-    lambda f, last: f"{f}.{last}.example.net",
-    lambda f, last: "n/a",
-)
-PREFERENCES = (
-    "prefers tea",
-    "vegetarian",
-    "oat milk",
-    "gluten free",
-    "decaf only",
-    "likes poetry",
-    "signed copies",
-    "large print",
-    "no plastic bags",
-    "dark roast",
-)
-TAGS = ("loyalty card", "newsletter", "book club", "wholesale", "gift buyer", "staff friend")
-CATEGORIES = ("Coffee", "Tea", "Books", "Gifts", "Stationery")
-PRODUCTS = {
-    "Coffee": (("House blend coffee 250g", 8.9), ("Dark roast beans 1kg", 29.0), ("Flat white", 3.4)),
-    "Tea": (("Earl Grey tea 100g", 6.0), ("Single-estate Darjeeling", 14.5), ("Teapot for two", 24.0)),
-    "Books": (("Poetry anthology", 12.99), ("Signed first edition", 45.0), ("Children's picture book", 7.99)),
-    "Gifts": (("Gift card", 25.0), ("Candle set", 18.0), ("Tote bag", 12.0)),
-    "Stationery": (("Notebook A5", 9.5), ("Fountain pen", 32.0), ("Greeting cards (6)", 11.0)),
-}
-B2B_PRODUCTS = (("Office coffee beans 1kg", 28.0), ("Catering tea box", 42.0), ("Books for reception", 60.0))
-COMPANIES = (
-    "Harbour Lane Offices Ltd",
-    "Brightwater Dental Practice",
-    "Northgate Architects LLP",
-    "Kestrel & Moss Solicitors",
-    "Greenfield Primary School",
-    "Old Mill Coworking Ltd",
-    "Riverside Physio Clinic",
-    "Oakwood Estate Agents",
-)
-JOBS = (
-    ("Office manager", "Decision maker"),
-    ("Practice manager", "Decision maker"),
-    ("Receptionist", "Main contact"),
-    ("Finance assistant", "Billing contact"),
-    ("Director", "Decision maker"),
-    ("Team assistant", "Main contact"),
-)
-CHANNEL_WORDS = ("Email", "Email", "email", "E-mail", "SMS", "text", "Phone", "phone", "Letter", None)
-BEST_TIMES = ("mornings", "after 5pm", "weekends", "Tue 2-4pm", "lunchtime", "anytime", "evenings", None)
-SUMMARIES = {
-    "good": (
-        "Asked for a book recommendation",
-        "Collected a special order",
-        "Loved the new blend",
-        "Booked a table for the book club",
-        "Thanked us for the gift wrapping",
-    ),
-    "bad": (
-        "Order arrived damaged",
-        "Waited too long at the counter",
-        "Wrong book was ordered in",
-        "Charged twice for one coffee",
-        "Card payment failed twice",
-    ),
-    "neutral": (
-        "Asked about opening hours",
-        "Changed delivery address",
-        "Asked whether we stock oat milk",
-        "Enquired about a gift card balance",
-    ),
-}
-OUTCOMES = {
-    "good": ("Happy", "Ordered again", "Recommended a friend"),
-    "bad": ("Apologised; refunded", "Replacement sent", "Manager to call back"),
-    "neutral": ("Answered", "Updated the Customers tab", "No answer; left a message"),
-}
 
 # The planted problems, by the name tests and the README use.
 PLANTED = (
