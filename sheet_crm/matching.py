@@ -67,10 +67,14 @@ def _words(text: str) -> list[str]:
 _GMAIL = {"gmail.com", "googlemail.com"}
 
 
-def normalize_email(value: str) -> str:
-    """Comparable email: case and spaces ignored, ``+tags`` dropped, and for Gmail the
-    dots too (Gmail ignores them) with googlemail.com read as gmail.com.
-    ``' J.Doe+news@GoogleMail.com '`` -> ``'jdoe@gmail.com'``. Not an email -> ``''``."""
+def email_match_key(value: str) -> str:
+    """The key two emails are blocked and compared by: case and spaces ignored, ``+tags``
+    dropped, and for Gmail the dots too (Gmail ignores them) with googlemail.com read as
+    gmail.com. ``' J.Doe+news@GoogleMail.com '`` -> ``'jdoe@gmail.com'``. Not an email -> ``''``.
+
+    A key for finding one mailbox written two ways, never written to the sheet: the
+    address validation keeps is ``normalize.normalize_email`` (dots and tags kept,
+    ``''`` unless email-validator accepts it)."""
     s = "".join(str(value or "").split()).lower().strip("<>;,.")
     if s.startswith("mailto:"):
         s = s[7:]
@@ -87,11 +91,14 @@ def normalize_email(value: str) -> str:
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
-def normalize_phone(value: str, default_country: str = "GB") -> str:
-    """A phone number in E.164 (``'07700 900123'`` -> ``'+447700900123'`` for GB).
+def phone_match_key(value: str, default_country: str = "GB") -> str:
+    """The key two phone numbers are blocked and compared by: E.164 for a possible
+    number (``'07700 900123'`` -> ``'+447700900123'`` for GB), and for a number
+    phonenumbers cannot parse its digits (so two copies of the same odd number still
+    agree); blank -> ``''``.
 
-    Numbers phonenumbers cannot parse keep their digits (so two copies of the same
-    odd number still agree); blank -> ``''``."""
+    Not the number validation keeps (``normalize.normalize_phone``: ``''`` unless the
+    number is valid for its country), which ``prepare`` takes instead when it has it."""
     s = str(value or "").strip()
     if not s:
         return ""
@@ -383,8 +390,8 @@ def prepare(
         key=key,
         first=f,
         last=la,
-        email=normalize_email(email_normalized or email),
-        phone=phone_e164 or normalize_phone(phone, default_country),
+        email=email_match_key(email_normalized or email),
+        phone=phone_e164 or phone_match_key(phone, default_country),
         company=normalize_company(company),
         street_number=normalize_code(street_number),
         address=normalize_address(address),

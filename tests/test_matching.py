@@ -18,6 +18,7 @@ from sheet_crm.matching import (
     cluster,
     compare,
     disagreement_lowest,
+    email_match_key,
     explain,
     find_duplicates,
     fit,
@@ -25,10 +26,9 @@ from sheet_crm.matching import (
     is_nickname,
     normalize_address,
     normalize_company,
-    normalize_email,
-    normalize_phone,
     normalize_place,
     normalize_postcode,
+    phone_match_key,
     prepare,
     split_name,
     used_fields,
@@ -52,8 +52,8 @@ from sheet_crm.matching import (
         ("@example.com", ""),
     ],
 )
-def test_normalize_email(raw: str, expected: str) -> None:
-    assert normalize_email(raw) == expected
+def test_email_match_key(raw: str, expected: str) -> None:
+    assert email_match_key(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -68,8 +68,46 @@ def test_normalize_email(raw: str, expected: str) -> None:
         ("n/a", "GB", ""),
     ],
 )
-def test_normalize_phone(raw: str, country: str, expected: str) -> None:
-    assert normalize_phone(raw, country) == expected
+def test_phone_match_key(raw: str, country: str, expected: str) -> None:
+    assert phone_match_key(raw, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "written", "key"),
+    [
+        (" Ann@Example.COM ", "ann@example.com", "ann@example.com"),  # a plain address: the same
+        ("J.Doe+news@GoogleMail.com", "j.doe+news@googlemail.com", "jdoe@gmail.com"),
+        ("jane.doe@gmail.com", "jane.doe@gmail.com", "janedoe@gmail.com"),
+        ("ann@exa mple.com", "", "ann@example.com"),
+        ("a..b@example.com", "", "a..b@example.com"),
+    ],
+)
+def test_an_email_match_key_is_not_the_address_validation_writes(typed: str, written: str, key: str) -> None:
+    """normalize.normalize_email is the address validation keeps (as the owner gave it,
+    or nothing when it is not valid); the match key is what dedupe compares, so that one
+    mailbox typed two ways, or an invalid address and its copy, still meet."""
+    from sheet_crm.normalize import normalize_email
+
+    assert (normalize_email(typed), email_match_key(typed)) == (written, key)
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "written", "key"),
+    [
+        ("07700 900123", "GB", "+447700900123", "+447700900123"),  # a valid number: the same
+        ("0044 20 7946 0000", "GB", "+442079460000", "+442079460000"),
+        ("555-0143", "US", "", "+15550143"),
+        ("12345678", "DE", "", "+4912345678"),
+    ],
+)
+def test_a_phone_match_key_is_not_the_number_validation_writes(
+    typed: str, country: str, written: str, key: str
+) -> None:
+    """normalize.normalize_phone gives E.164 only for a valid number; the match key keeps
+    a number that is possible, or failing that its digits, so copies of it still meet."""
+    from sheet_crm.normalize import normalize_phone
+
+    assert (normalize_phone(typed, country), phone_match_key(typed, country)) == (written, key)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +197,7 @@ text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 @given(text)
 def test_normalisers_are_idempotent(value: str) -> None:
-    for f in (normalize_email, normalize_company, normalize_address, normalize_postcode, normalize_place):
+    for f in (email_match_key, normalize_company, normalize_address, normalize_postcode, normalize_place):
         once = f(value)
         assert f(once) == once, f.__name__
 
