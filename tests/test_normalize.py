@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import tomllib
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,13 +301,13 @@ def test_fast_number_type_agrees_with_phonenumbers(region: str, national: str) -
     exactly what phonenumbers.number_type gives."""
     import phonenumbers
 
-    from sheet_crm.normalize import _number_type
+    from sheet_crm.normalize.phone_fast import number_type
 
     try:
         number = phonenumbers.parse(national, region)
     except phonenumbers.NumberParseException:
         return
-    assert _number_type(number) == phonenumbers.number_type(number)
+    assert number_type(number) == phonenumbers.number_type(number)
 
 
 @settings(max_examples=1000, deadline=None)
@@ -315,7 +318,7 @@ def test_fast_number_type_agrees_with_phonenumbers(region: str, national: str) -
 )
 def test_separators_do_not_change_what_a_number_reads_as(region: str, parts: list[str], lead: str) -> None:
     """Numbers are cached by their digits; phonenumbers must read the typed text the same."""
-    from sheet_crm.normalize import _parse_phone
+    from sheet_crm.normalize.phone import _parse_phone
 
     typed = lead + "".join(parts)
     as_typed = typed.strip()
@@ -342,11 +345,61 @@ def _phone_shapes() -> st.SearchStrategy[str]:
 def test_quick_phone_path_agrees_with_phonenumbers(region: str, typed: str) -> None:
     """The quick path reads common shapes with phonenumbers' rules compiled once; when it
     answers at all, the answer must be exactly what the phonenumbers.parse path gives."""
-    from sheet_crm.normalize import _full_phone, _quick_phone
+    from sheet_crm.normalize.phone import _full_phone, _quick_phone
 
     quick = _quick_phone(typed, region)
     if quick is not None:
         assert quick == _full_phone(typed, region)
+
+
+def test_the_installed_phonenumbers_is_the_series_the_fast_path_copies() -> None:
+    """normalize/phone_fast.py copies parsing steps of one phonenumbers release series:
+    the installed release must be of that series and no older than the one the agreement
+    tests were run on, pyproject.toml must allow exactly that, and the result codes the
+    copy uses must be phonenumbers' own."""
+    import phonenumbers
+
+    from sheet_crm.normalize import phone_fast
+
+    installed = importlib.metadata.version("phonenumbers")
+    major, minor = (int(part) for part in phone_fast.MIRRORS.split("."))
+    release = tuple(int(part) for part in installed.split(".")[:3])
+    assert release[:2] == (major, minor), installed
+    assert release >= tuple(int(part) for part in phone_fast.CHECKED.split(".")), installed
+    assert phone_fast.mirrors_installed()
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    wanted = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    pins = [w for w in wanted if w.startswith("phonenumbers")]
+    assert pins == [f"phonenumbers>={phone_fast.CHECKED},<{major}.{minor + 1}"]
+    for name in ("IS_POSSIBLE", "IS_POSSIBLE_LOCAL_ONLY", "TOO_SHORT", "TOO_LONG", "INVALID_LENGTH"):
+        assert getattr(phone_fast, name) == getattr(phonenumbers.ValidationResult, name), name
+    for name in ("FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE", "UNKNOWN"):
+        assert getattr(phone_fast, name) == getattr(phonenumbers.PhoneNumberType, name), name
+
+
+def test_another_phonenumbers_series_turns_the_fast_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under a phonenumbers series the copy was not checked against, phonenumbers
+    answers everything itself: slower, never different."""
+    import phonenumbers
+
+    from sheet_crm.normalize import phone_fast
+    from sheet_crm.normalize.phone import _full_phone, _quick_phone
+
+    fast = _quick_phone("07911123456", "GB")
+    assert fast is not None and fast.kind == "mobile"
+    asked = []
+    real_type = phonenumbers.number_type
+    monkeypatch.setattr(phonenumbers, "number_type", lambda n: asked.append(n) or real_type(n))
+    monkeypatch.setattr(phonenumbers, "__version__", "9.1.0")
+    phone_fast.mirrors_installed.cache_clear()
+    try:
+        assert _quick_phone("07911123456", "GB") is None
+        assert _full_phone("07911123456", "GB") == fast
+        assert asked, "phonenumbers.number_type was not asked"
+    finally:
+        monkeypatch.undo()
+        phone_fast.mirrors_installed.cache_clear()
+    assert _quick_phone("07911123456", "GB") == fast
 
 
 @pytest.mark.parametrize(
@@ -365,7 +418,7 @@ def test_quick_phone_path_agrees_with_phonenumbers(region: str, typed: str) -> N
 def test_quick_phone_path_takes_the_common_shapes(typed: str, region: str) -> None:
     """National and E.164 numbers of the sheet's country must not fall back to the slow
     path (that is what keeps validating 100k customers fast)."""
-    from sheet_crm.normalize import _full_phone, _quick_phone
+    from sheet_crm.normalize.phone import _full_phone, _quick_phone
 
     if len(typed) >= 7:
         assert _quick_phone(typed, region) == _full_phone(typed, region)
