@@ -13,7 +13,7 @@ import pytest
 from conftest import TODAY
 
 from sheet_crm import api
-from sheet_crm.backends.base import open_backend
+from sheet_crm.backends import open_backend
 from sheet_crm.backends.gsheets import GoogleSheetsBackend, spreadsheet_id, to_cell
 from sheet_crm.errors import UsageError, WorkbookTooLarge
 from sheet_crm.testing import SheetsServer

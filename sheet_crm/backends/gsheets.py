@@ -68,8 +68,9 @@ from ..workbook import (
     generated_note,
     header_key,
     is_blank,
+    same_cell,
 )
-from .base import Backend, same_cell
+from .base import Backend
 
 EPOCH = datetime(1899, 12, 30)
 MAX_CELLS = 10_000_000  # Google's limit per spreadsheet (grid cells, blank ones too)

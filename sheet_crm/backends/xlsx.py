@@ -66,11 +66,12 @@ from ..workbook import (
     generated_note,
     header_key,
     is_blank,
+    same_cell,
 )
 from . import xlsx_chart as charts
 from . import xlsx_read as rd
 from . import xlsx_write as wr
-from .base import Backend, same_cell
+from .base import Backend
 
 BACKUP_DIR = ".sheet-crm-backups"
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
