@@ -187,7 +187,7 @@ def test_retry_does_not_resend_non_idempotent_without_rebuild() -> None:
     server, sid, backend, _fake = setup()
     server.faults.append(Fault("drop", match=":batchUpdate", applied=True))
     body: dict[str, Any] = {"requests": [{"addSheet": {"properties": {"title": "X"}}}]}
-    from sheet_crm.backends.gsheets import _Ambiguous
+    from sheet_crm.backends.gsheets_http import _Ambiguous
 
     with pytest.raises(_Ambiguous):
         backend.http.call(
