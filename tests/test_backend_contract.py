@@ -68,8 +68,9 @@ def xlsx_harness(sheets: Grids, tmp_path: Path) -> Harness:
 
 def gsheets_harness(sheets: Grids, tmp_path: Path) -> Harness:
     """A spreadsheet on the local Sheets API test server, reached through gspread."""
+    from sheets_server import SheetsServer
+
     from sheet_crm.backends.gsheets import GoogleSheetsBackend
-    from sheet_crm.testing import SheetsServer
 
     server = SheetsServer()
     sid = server.create("CRM", {k: [list(r) for r in v] for k, v in sheets.items()})

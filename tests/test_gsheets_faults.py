@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sheets_server import Fault, SheetsServer
 
 from sheet_crm.backends.gsheets import GoogleSheetsBackend, RateLimiter, RetryPolicy
 from sheet_crm.errors import RemoteError, WorkbookChanged
-from sheet_crm.testing import Fault, SheetsServer
 from sheet_crm.workbook import CellEdit, ToolTab, WritePlan
 
 WHEN = datetime(2026, 11, 22, 9, 30)
