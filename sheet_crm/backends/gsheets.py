@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -52,6 +52,7 @@ from ..errors import (
     WriteFailed,
 )
 from ..findings import FindingList, column_letter, quote_tab
+from ..serial import serial_to_datetime
 from ..workbook import (
     Cell,
     CellError,
@@ -76,7 +77,6 @@ from .gsheets_requests import (
     value_range,
 )
 
-EPOCH = datetime(1899, 12, 30)
 MAX_CELLS = 10_000_000  # Google's limit per spreadsheet (grid cells, blank ones too)
 MAX_CELL_CHARS = 50_000
 MAX_REQUEST_BYTES = 1_900_000  # keep each request below Google's ~2 MB comfort zone
@@ -97,7 +97,8 @@ def to_cell(value: Any, number_type: str | None) -> Cell:
     if isinstance(value, int | float):
         if number_type in DATE_TYPES:
             try:
-                return EPOCH + timedelta(days=float(value))
+                # Google sends exact doubles: keep the time as written, to the microsecond
+                return serial_to_datetime(float(value), "sheets", to_second=False)
             except (OverflowError, ValueError):  # beyond year 9999 (or before year 1)
                 return value  # a number: validation says it is not a date
         return value

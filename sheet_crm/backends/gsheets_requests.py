@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from ..findings import column_letter, quote_tab
+from ..serial import datetime_to_serial
 from ..workbook import Cell, ChartSpec, ToolTab
-
-EPOCH = datetime(1899, 12, 30)
-
 
 # ---------------------------------------------------------------- cells
 
@@ -30,10 +28,8 @@ def to_json(value: Cell) -> Any:
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - EPOCH) / timedelta(days=1)
-    if isinstance(value, date):
-        return (datetime(value.year, value.month, value.day) - EPOCH).days
+    if isinstance(value, date):  # and datetime
+        return datetime_to_serial(value, "sheets")
     return str(value)
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from .formats import EPOCH, format_number, num
+from sheet_crm.serial import datetime_to_serial
+
+from .formats import format_number, num
 from .model import Box, Sheet
 
 _ARITH = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -70,7 +72,7 @@ def parse_user_entered(value: Any) -> tuple[Any, str | None, dict[str, Any] | No
             when = datetime.strptime(stripped, fmt)
         except ValueError:
             continue
-        serial = (when - EPOCH) / timedelta(days=1)
+        serial = datetime_to_serial(when, "sheets")
         kind = "DATE_TIME" if " " in stripped else "DATE"
         pattern = "M/d/yyyy H:mm:ss" if kind == "DATE_TIME" else "M/d/yyyy"
         if fmt.startswith("%Y-"):

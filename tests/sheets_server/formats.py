@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import copy
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy
 
-from .masks import parse_mask
+from sheet_crm.serial import serial_to_datetime
 
-EPOCH = datetime(1899, 12, 30)  # Sheets' serial day 0
+from .masks import parse_mask
 
 # The spreadsheet-level defaults Google returns for a new spreadsheet (en_US, Etc/GMT).
 DEFAULT_FORMAT: dict[str, Any] = {
@@ -63,7 +63,7 @@ def format_number(value: float, fmt: dict[str, Any] | None) -> str:
     kind = (fmt or {}).get("type", "")
     pattern = (fmt or {}).get("pattern", "")
     if kind in {"DATE", "DATE_TIME", "TIME"}:
-        when = EPOCH + timedelta(days=float(value))
+        when = serial_to_datetime(float(value), "sheets", to_second=False)
         return format_date(when, pattern or {"DATE": "M/d/yyyy", "TIME": "h:mm:ss am/pm"}.get(kind, ""))
     if kind == "PERCENT":
         decimals = len(pattern.split(".")[1].rstrip("%")) if "." in pattern else 0

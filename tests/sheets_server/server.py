@@ -41,11 +41,13 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
+from sheet_crm.serial import datetime_to_serial
+
 from . import drive, values
 from .batch_update import batch_update
 from .cells import arith, parse_user_entered, trim
 from .errors import QUOTA_ERROR, REASONS, ApiError, fault_message
-from .formats import EPOCH, num
+from .formats import num
 from .model import Sheet, Spreadsheet
 from .spreadsheets import create_spreadsheet, get
 
@@ -172,7 +174,7 @@ class SheetsServer:
     def _store_typed(self, sheet: Sheet, r: int, c: int, v: Any) -> None:
         if isinstance(v, datetime | date):
             when = v if isinstance(v, datetime) else datetime(v.year, v.month, v.day)
-            serial = num((when.replace(tzinfo=None) - EPOCH) / timedelta(days=1))
+            serial = num(datetime_to_serial(when, "sheets"))
             kind = "DATE_TIME" if isinstance(v, datetime) and when.time() != datetime.min.time() else "DATE"
             sheet.put(r, c, serial)
             pattern = "yyyy-mm-dd" if kind == "DATE" else "yyyy-mm-dd hh:mm"
