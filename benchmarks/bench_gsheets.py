@@ -13,14 +13,20 @@ from __future__ import annotations
 import argparse
 import importlib
 import random
+import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+# The Sheets/Drive test server lives with the tests (it is not part of the installed package).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from sheets_server import SheetsServer
 
 from sheet_crm import api
 from sheet_crm.backends.gsheets import GoogleSheetsBackend
 from sheet_crm.steps import STEPS
-from sheet_crm.testing import SheetsServer
 
 TODAY = date(2026, 11, 22)
 

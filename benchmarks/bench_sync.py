@@ -35,7 +35,10 @@ def child(backend_kind: str, path: str) -> dict[str, Any]:
     requests = 0
     if backend_kind == "gsheets":
         from sheet_crm.backends.gsheets import GoogleSheetsBackend
-        from sheet_crm.testing import SheetsServer
+
+        # the Sheets/Drive test server lives with the tests, outside the installed package
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+        from sheets_server import SheetsServer
 
         wb = xlsx.read()
         grids = {name: _grid(t) for name, t in wb.tables.items()}

@@ -14,14 +14,19 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
+# customers_workbook lives with the tests (it is not part of the installed package).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from workbooks import customers_workbook
+
 from sheet_crm import api
 from sheet_crm.backends.xlsx import XlsxBackend
 from sheet_crm.demo import write_demo
-from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import WritePlan
 
 TODAY = date(2026, 11, 22)

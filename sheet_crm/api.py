@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .backends.base import Backend, open_backend
+from .backends import Backend, open_backend
 from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings
 from .errors import UsageError, WorkbookChanged

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from ._version import __version__
-from .workbook import TOOL_TABS, Table, ToolTab, Workbook, header_key, previous_decisions
+from .workbook import TOOL_TABS, Table, ToolTab, Workbook, cell_key, header_key, previous_decisions
 
 
 def decision_tabs() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -36,13 +36,17 @@ def content_hash(workbook: Workbook, today: date, steps: Sequence[str]) -> str:
         h.update(b"\x00tab\x00" + _bytes(name))
         h.update(_bytes(repr(table.headers)))
         for row in table.rows:
-            cells = "\x1f".join([v if type(v) is str else _canon(v) for v in row.values])
+            # text, most cells, is its own key: skip the call (``cell_key`` gives the same)
+            keys = [v if type(v) is str and not v.isspace() else cell_key(v) for v in row.values]
+            cells = "\x1f".join(keys)
             h.update(_bytes(f"{row.number}\x1e{cells}\x1d"))
     for name, (keys, decisions) in decision_tabs().items():
         chosen = previous_decisions(workbook, name, keys, decisions)
         h.update(b"\x00decisions\x00" + _bytes(name))
         h.update(
-            _bytes(repr(sorted((k, sorted((c, _canon(x)) for c, x in v.items())) for k, v in chosen.items())))
+            _bytes(
+                repr(sorted((k, sorted((c, cell_key(x)) for c, x in v.items())) for k, v in chosen.items()))
+            )
         )
     return h.hexdigest()[:32]
 
@@ -52,22 +56,6 @@ def _bytes(text: str) -> bytes:
     Google's JSON): such a cell is not valid text, but it is what the owner's file holds,
     so it must hash, and hash differently from any other cell."""
     return text.encode("utf-8", "surrogatepass")
-
-
-def _canon(value: object) -> str:
-    """The same cell gives the same text whichever backend read it (``120`` from one,
-    ``120.0`` from another; a date or its midnight datetime)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime) and value.time() == datetime.min.time():
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return f"{type(value).__name__}:{value}" if not isinstance(value, int | float | str) else str(value)
 
 
 def last_run_value(workbook: Workbook, header: str) -> str:

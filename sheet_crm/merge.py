@@ -22,12 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .backends.base import same_cell
 from .errors import NothingToUndo, TabNotFound
 from .findings import Location, column_index
 from .model import Customer
 from .normalize import text
-from .workbook import Cell, CellEdit, Table, ToolTab, Workbook, WritePlan, is_blank
+from .workbook import Cell, CellEdit, Table, ToolTab, Workbook, WritePlan, is_blank, same_cell
 
 MERGE_LOG = "Merge Log"
 MERGE_LOG_HEADERS = [

@@ -559,8 +559,11 @@ class Scheduler:
 
 
 def lock_files_for(path: Path) -> list[Path]:
-    """The lock files Excel and LibreOffice put beside a workbook they have open."""
-    return [path.parent / f"~${path.name}", path.parent / f".~lock.{path.name}#"]
+    """The lock files Excel and LibreOffice have beside a workbook they hold open (the same
+    rule the xlsx backend refuses to write by, Excel's shortened ``~$`` name included)."""
+    from .lockfiles import lock_files
+
+    return lock_files(path)
 
 
 @dataclass

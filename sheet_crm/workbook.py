@@ -48,6 +48,40 @@ def is_blank(value: Cell) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_MIDNIGHT = datetime.min.time()
+
+
+def cell_key(value: Cell) -> str:
+    """What a cell holds, with the differences no owner made taken out: the one rule for
+    "is this still the same cell?" (a backend checking a cell before it edits it, an undo,
+    the content hash of an incremental sync). Equal keys mean the same cell.
+
+    Blank (empty, spaces only) is ""; text is itself; anything else is its kind and value
+    behind a NUL, so text "3", the number 3 and TRUE stay apart. A whole float is its int
+    (Google sends 120.0 where an .xlsx holds 120) and a midnight datetime its date (a date
+    cell read by one backend, a date-time by another)."""
+    if type(value) is str:
+        return "" if value.isspace() else value
+    if value is None:
+        return ""
+    if type(value) is float:
+        return f"\x00n:{int(value)}" if value.is_integer() else f"\x00n:{value!r}"
+    if type(value) is int:
+        return f"\x00n:{value}"
+    if type(value) is bool:
+        return "\x00b:TRUE" if value else "\x00b:FALSE"
+    if type(value) is datetime:
+        return f"\x00d:{value.date()}" if value.time() == _MIDNIGHT else f"\x00t:{value}"
+    if type(value) is date:
+        return f"\x00d:{value}"
+    return f"\x00{type(value).__name__}:{value}"
+
+
+def same_cell(a: Cell, b: Cell) -> bool:
+    """Whether two cells hold the same thing (see ``cell_key``)."""
+    return cell_key(a) == cell_key(b)
+
+
 # ---------------------------------------------------------------- headers
 
 # The canonical field names of the owner tabs, each with the header spellings

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sheets_server import SheetsServer
 
 from sheet_crm import auth
 from sheet_crm.backends.gsheets import GoogleSheetsBackend
 from sheet_crm.cli import cli
 from sheet_crm.errors import AuthError
-from sheet_crm.testing import SheetsServer
 
 SA_EMAIL = "crm-bot@shop-project.iam.gserviceaccount.com"
 SECRET_BITS = ("PRIVATE KEY", "ya29.secret-access", "1//secret-refresh", "client-secret-xyz", "test-token")

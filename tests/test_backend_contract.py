@@ -7,6 +7,8 @@ dict of grids, ``grid[0]`` being sheet row 1.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -66,8 +68,9 @@ def xlsx_harness(sheets: Grids, tmp_path: Path) -> Harness:
 
 def gsheets_harness(sheets: Grids, tmp_path: Path) -> Harness:
     """A spreadsheet on the local Sheets API test server, reached through gspread."""
+    from sheets_server import SheetsServer
+
     from sheet_crm.backends.gsheets import GoogleSheetsBackend
-    from sheet_crm.testing import SheetsServer
 
     server = SheetsServer()
     sid = server.create("CRM", {k: [list(r) for r in v] for k, v in sheets.items()})
@@ -260,3 +263,22 @@ def test_unicode_and_quotes_in_tab_names(make: Callable[[Grids], Harness], name:
     assert list(workbook.tables) == ["Customers", name, name + " 2"]
     assert rows_of(backend, name) == [["a", 1]]
     assert rows_of(backend, name + " 2") == [["v"]]
+
+
+def test_an_xlsx_sync_never_loads_the_google_backend(tmp_path: Path) -> None:
+    """The Google client libraries are imported only for a Google Sheet: a whole
+    `sheet-crm sync` of an .xlsx, in a fresh interpreter, leaves them unloaded."""
+    path = xlsx_harness({"Customers": CUSTOMERS}, tmp_path).backend.label
+    script = (
+        "import sys\n"
+        "from sheet_crm.cli import cli\n"
+        "try:\n"
+        f"    cli(['sync', {path!r}, '--today', '2026-11-22'], prog_name='sheet-crm')\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "loaded = [m for m in sys.modules if m.startswith(('gspread', 'google.', 'sheet_crm.backends.g'))]\n"
+        "print(code, 'sheet_crm.backends.xlsx' in sys.modules, sorted(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "0 True []"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sheet_crm.backends.memory import MemoryBackend
 from sheet_crm.changes import content_hash, describe_changes, last_run_value
@@ -61,6 +61,19 @@ def test_hash_follows_owner_tabs_and_decisions_not_derived_tabs() -> None:
     h2 = content_hash(b.read(), day, ["validate"])
     assert len({h0, h1, h2}) == 3
     assert content_hash(b.read(), date(2026, 11, 23), ["validate"]) != h2  # a new day
+
+
+def test_hash_tells_text_from_numbers_and_blank_from_spaces() -> None:
+    """The hash compares cells by the rule a backend checks an edit with (``same_cell``):
+    a number retyped as text is a change; 120 and 120.0 or a spaces-only cell are not."""
+    day = date(2026, 11, 22)
+
+    def digest(value: object) -> str:
+        return content_hash(MemoryBackend({"Customers": [["Name", "Age"], ["Ann", value]]}).read(), day, [])
+
+    assert digest(120) == digest(120.0) != digest("120")
+    assert digest(None) == digest("  ") != digest(0) != digest(False)
+    assert digest(datetime(2026, 1, 2)) == digest(date(2026, 1, 2)) != digest("2026-01-02")
 
 
 def test_last_run_value_reads_the_newest_runs_row() -> None:

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from conftest import TODAY
+from sheets_server import SheetsServer
 
 from sheet_crm import api
-from sheet_crm.backends.base import open_backend
+from sheet_crm.backends import open_backend
 from sheet_crm.backends.gsheets import GoogleSheetsBackend, spreadsheet_id, to_cell
 from sheet_crm.errors import UsageError, WorkbookTooLarge
-from sheet_crm.testing import SheetsServer
 from sheet_crm.workbook import CellEdit, CellError, ChartSpec, RowAppend, ToolTab, WritePlan
 
 WHEN = datetime(2026, 11, 22, 9, 30)

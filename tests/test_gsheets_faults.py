@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sheets_server import Fault, SheetsServer
 
 from sheet_crm.backends.gsheets import GoogleSheetsBackend, RateLimiter, RetryPolicy
 from sheet_crm.errors import RemoteError, WorkbookChanged
-from sheet_crm.testing import Fault, SheetsServer
 from sheet_crm.workbook import CellEdit, ToolTab, WritePlan
 
 WHEN = datetime(2026, 11, 22, 9, 30)
@@ -187,7 +187,7 @@ def test_retry_does_not_resend_non_idempotent_without_rebuild() -> None:
     server, sid, backend, _fake = setup()
     server.faults.append(Fault("drop", match=":batchUpdate", applied=True))
     body: dict[str, Any] = {"requests": [{"addSheet": {"properties": {"title": "X"}}}]}
-    from sheet_crm.backends.gsheets import _Ambiguous
+    from sheet_crm.backends.gsheets_http import _Ambiguous
 
     with pytest.raises(_Ambiguous):
         backend.http.call(

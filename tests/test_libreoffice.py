@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import shared_path, soffice_path
+from workbooks import customers_workbook
 
 from sheet_crm.backends.xlsx import XlsxBackend
-from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import Cell, ChartSpec, ToolTab, WritePlan
 
 WHEN = datetime(2026, 11, 22, 9, 30)

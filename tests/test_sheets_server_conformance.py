@@ -24,9 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import shared_path
-
-from sheet_crm.testing import SheetsServer
-from sheet_crm.testing.sheets_server import IMPLEMENTED_REQUESTS
+from sheets_server import IMPLEMENTED_REQUESTS, SheetsServer
 
 RECORDED = ("conformance", "google-sheets-recorded")
 DISCOVERY_DIR = ("conformance", "google-discovery")

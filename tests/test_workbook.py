@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -10,6 +10,7 @@ from sheet_crm.errors import AmbiguousTab
 from sheet_crm.findings import FindingList, Location, column_index, column_letter
 from sheet_crm.workbook import (
     CellError,
+    NoCachedValue,
     ToolTab,
     Workbook,
     build_table,
@@ -17,6 +18,7 @@ from sheet_crm.workbook import (
     generated_note,
     header_key,
     needs_text_guard,
+    same_cell,
     slug,
     tab_kind,
 )
@@ -184,3 +186,50 @@ def test_a_choice_matching_several_tabs_but_for_capitals_is_refused() -> None:
     with pytest.raises(AmbiguousTab) as err:
         book.find("Customers", "CLIENTS")
     assert "differ only in capitals or spaces" in err.value.message
+
+
+# ---------------------------------------------------------------- one cell, two reads
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (None, ""),
+        (None, "   "),
+        ("", " \t"),
+        (3, 3.0),
+        (120.0, 120),
+        (0.1, 0.1),
+        (date(2026, 11, 22), datetime(2026, 11, 22)),
+        (datetime(2026, 11, 22, 9, 30), datetime(2026, 11, 22, 9, 30)),
+        (True, True),
+        ("Ann", "Ann"),
+        (CellError("#N/A"), CellError("#N/A")),
+        (NoCachedValue("A1+1"), NoCachedValue("A1+1")),
+    ],
+)
+def test_same_cell_whatever_backend_read_it(a: object, b: object) -> None:
+    assert same_cell(a, b) and same_cell(b, a)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("3", 3),
+        ("TRUE", True),
+        (True, 1),
+        (False, 0),
+        (False, None),
+        (0, None),
+        (3, 3.5),
+        (date(2026, 11, 22), datetime(2026, 11, 22, 9, 30)),
+        (date(2026, 11, 22), "2026-11-22"),
+        ("Ann", "Ann "),
+        ("Ann", "ann"),
+        (CellError("#N/A"), "#N/A"),
+        (CellError("#N/A"), CellError("#REF!")),
+        (NoCachedValue("A1+1"), ""),
+    ],
+)
+def test_different_cells(a: object, b: object) -> None:
+    assert not same_cell(a, b) and not same_cell(b, a)  # type: ignore[arg-type]

@@ -13,11 +13,11 @@ import pytest
 from conftest import SHARED, shared_path
 from lxml import etree
 from python_calamine import CalamineWorkbook
+from workbooks import customers_workbook
 
 from sheet_crm.backends import xlsx_read as rd
 from sheet_crm.backends import xlsx_write as wr
 from sheet_crm.backends.xlsx import XlsxBackend
-from sheet_crm.testing import customers_workbook
 from sheet_crm.workbook import (
     Cell,
     CellEdit,

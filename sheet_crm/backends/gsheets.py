@@ -20,23 +20,22 @@ spreadsheets.get we need anyway costs no request, and the answer is a long run o
 that compresses to almost nothing. Serials are wall-clock days in the spreadsheet's time
 zone, so they become naive datetimes as the owner sees them (like the xlsx path);
 UNFORMATTED values are locale-independent, so the locale is recorded, not parsed.
+
+The retries, rate limit and error answers are in ``gsheets_http``; the request bodies
+(value ranges, new tabs, formats, charts) in ``gsheets_requests``.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import re
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import requests
-from google.auth import exceptions as google_auth_errors
 from gspread.exceptions import APIError
-from gspread.http_client import HTTPClient
 from gspread.urls import (
     DRIVE_FILES_API_V3_URL,
     SPREADSHEET_BATCH_UPDATE_URL,
@@ -46,20 +45,17 @@ from gspread.urls import (
 )
 
 from ..errors import (
-    AuthError,
-    RemoteError,
     TabNotFound,
     UsageError,
     WorkbookChanged,
-    WorkbookNotFound,
     WorkbookTooLarge,
     WriteFailed,
 )
 from ..findings import FindingList, column_letter, quote_tab
+from ..serial import serial_to_datetime
 from ..workbook import (
     Cell,
     CellError,
-    ChartSpec,
     ToolTab,
     Workbook,
     WritePlan,
@@ -67,11 +63,20 @@ from ..workbook import (
     build_table,
     generated_note,
     header_key,
-    is_blank,
+    same_cell,
 )
-from .base import Backend, same_cell
+from .base import Backend
+from .gsheets_http import RateLimiter, RetryingHTTPClient, RetryPolicy, refusal
+from .gsheets_requests import (
+    chart_request,
+    format_requests,
+    new_tab_requests,
+    split_block,
+    to_json,
+    touch_request,
+    value_range,
+)
 
-EPOCH = datetime(1899, 12, 30)
 MAX_CELLS = 10_000_000  # Google's limit per spreadsheet (grid cells, blank ones too)
 MAX_CELL_CHARS = 50_000
 MAX_REQUEST_BYTES = 1_900_000  # keep each request below Google's ~2 MB comfort zone
@@ -80,209 +85,7 @@ DATE_TYPES = {"DATE", "DATE_TIME", "TIME"}
 _ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 
-# ---------------------------------------------------------------- retries and rate
-
-
-@dataclass
-class RetryPolicy:
-    """Bounded retries with full jitter (sleep a random time in [0, min(cap, base*2^n)]),
-    honouring Retry-After. ``sleep`` and ``random`` are injectable so tests never wait."""
-
-    attempts: int = 5
-    base: float = 1.0
-    cap: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-    random: Callable[[], float] = random.random
-    slept: list[float] = field(default_factory=list)
-
-    def wait(self, attempt: int, retry_after: float | None = None) -> None:
-        delay = self.random() * min(self.cap, self.base * 2**attempt)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, 120.0))
-        self.slept.append(delay)
-        self.sleep(delay)
-
-
-@dataclass
-class RateLimiter:
-    """At most ``limit`` requests in any ``window`` seconds (below Google's 60/min/user),
-    so a big run slows itself down instead of collecting 429s."""
-
-    limit: int = 50
-    window: float = 60.0
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    stamps: list[float] = field(default_factory=list)
-
-    def acquire(self) -> None:
-        now = self.clock()
-        self.stamps = [t for t in self.stamps if now - t < self.window]
-        if len(self.stamps) >= self.limit:
-            pause = self.window - (now - self.stamps[0])
-            if pause > 0:
-                self.sleep(pause)
-            now = self.clock()
-            self.stamps = [t for t in self.stamps if now - t < self.window]
-        self.stamps.append(now)
-
-
-_RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-class _Ambiguous(Exception):
-    """A non-idempotent request may or may not have taken effect."""
-
-
-class RetryingHTTPClient(HTTPClient):
-    """gspread's HTTP client with bounded, jittered retries and a rate limit.
-
-    Which requests are retried as they are:
-    - reads (GET) and values:batchUpdate with RAW values at fixed ranges are idempotent:
-      sending them twice leaves the same cells;
-    - anything answered 429 (the request was refused, not executed) is safe to resend;
-    - spreadsheets:batchUpdate (addSheet, addChart, addProtectedRange...) is NOT
-      idempotent: after a 5xx, a timeout or a dropped connection it may have been applied,
-      and sending it again would add a second chart or fail on "sheet already exists".
-      The caller passes ``rebuild``, which looks at the spreadsheet again and returns
-      the request body for whatever is still missing (or None when nothing is).
-    """
-
-    def __init__(
-        self,
-        session: requests.Session,
-        *,
-        retry: RetryPolicy,
-        limiter: RateLimiter,
-        timeout: tuple[float, float],
-    ) -> None:
-        super().__init__(None, session=session)  # type: ignore[arg-type]
-        self.retry = retry
-        self.limiter = limiter
-        self.set_timeout(timeout)
-        self.requests_made = 0
-        self.bytes_sent = 0
-
-    def call(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-        idempotent: bool = True,
-        rebuild: Callable[[], dict[str, Any] | None] | None = None,
-    ) -> Any:
-        last: Exception | None = None
-        for attempt in range(self.retry.attempts):
-            self.limiter.acquire()
-            data = json.dumps(body).encode() if body is not None else None
-            self.requests_made += 1
-            self.bytes_sent += len(data or b"")
-            retry_after: float | None = None
-            try:
-                headers = {"Content-Type": "application/json"} if data is not None else None
-                response = self.request(method, url, params=params, data=data, headers=headers)  # type: ignore[arg-type]
-                return response.json() if response.content else {}
-            except APIError as exc:
-                code = exc.response.status_code
-                if code not in _RETRY_STATUS:
-                    raise
-                last = exc
-                retry_after = _retry_after(exc.response)
-                ambiguous = code != 429
-            except requests.exceptions.ConnectTimeout as exc:
-                last, ambiguous = exc, False  # never reached the server
-            except (google_auth_errors.TransportError, google_auth_errors.TimeoutError) as exc:
-                # Getting or refreshing the access token failed on the network (no connection,
-                # no DNS, a proxy): the request itself was never sent.
-                last, ambiguous = exc, False
-            except google_auth_errors.RefreshError as exc:
-                if not getattr(exc, "retryable", False):
-                    raise _refused_sign_in() from None
-                last, ambiguous = exc, False
-            except google_auth_errors.GoogleAuthError:
-                raise _refused_sign_in() from None
-            except requests.exceptions.RequestException as exc:
-                # Dropped connections and timeouts, a reply cut off mid-way, a reply that
-                # is not JSON (a captive portal or a proxy answering for Google).
-                last, ambiguous = exc, True
-            if attempt + 1 >= self.retry.attempts:
-                break
-            self.retry.wait(attempt, retry_after)
-            if ambiguous and not idempotent:
-                if rebuild is None:
-                    raise _Ambiguous() from last
-                body = rebuild()
-                if body is None:
-                    return {}
-        if _is_network(last):
-            raise RemoteError(
-                f"sheet-crm could not reach Google after {self.retry.attempts} attempts "
-                f"({_describe(last)}); nothing more was written.",
-                "Check that this computer is connected to the internet (and that no proxy or "
-                "firewall blocks googleapis.com), then run the command again.",
-            )
-        raise RemoteError(
-            f"Google Sheets kept failing after {self.retry.attempts} attempts ({_describe(last)}); "
-            "nothing more was written.",
-            "Wait a few minutes and run the command again; if it keeps happening, check "
-            "https://www.google.com/appsstatus.",
-        )
-
-
-def _refused_sign_in() -> AuthError:
-    # google-auth's own message can quote the token endpoint's answer: say only what is wrong.
-    return AuthError(
-        "Google refused to sign sheet-crm in with its credentials (the key may have been "
-        "deleted or disabled, or the sign-in revoked or expired).",
-        "Run `sheet-crm auth status` to see which identity is used. For a service account, "
-        "create a new JSON key in the Google Cloud console; for your own account, run "
-        "`sheet-crm auth login` again.",
-    )
-
-
-def _is_network(exc: Exception | None) -> bool:
-    """The failure was reaching Google at all, not Google answering with an error."""
-    if isinstance(exc, requests.exceptions.JSONDecodeError):
-        return False
-    return isinstance(
-        exc,
-        requests.exceptions.ConnectionError
-        | requests.exceptions.Timeout
-        | google_auth_errors.TransportError
-        | google_auth_errors.TimeoutError,
-    )
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _describe(exc: Exception | None) -> str:
-    if isinstance(exc, APIError):
-        return f"HTTP {exc.response.status_code}"
-    if isinstance(exc, requests.exceptions.JSONDecodeError):
-        return "the answer was not from Google's API; a proxy or a Wi-Fi sign-in page may be in the way"
-    if isinstance(exc, requests.exceptions.Timeout | google_auth_errors.TimeoutError):
-        return "no answer in time"
-    if isinstance(exc, google_auth_errors.TransportError):
-        return "no connection to Google's sign-in service"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "the connection failed or was dropped"
-    if isinstance(exc, google_auth_errors.RefreshError):
-        return "Google's sign-in service kept failing"
-    if isinstance(exc, requests.exceptions.RequestException):
-        return "the answer was cut off"
-    return type(exc).__name__ if exc else "unknown"
-
-
-# ---------------------------------------------------------------- cells
+# ---------------------------------------------------------------- cells read
 
 
 def to_cell(value: Any, number_type: str | None) -> Cell:
@@ -294,7 +97,8 @@ def to_cell(value: Any, number_type: str | None) -> Cell:
     if isinstance(value, int | float):
         if number_type in DATE_TYPES:
             try:
-                return EPOCH + timedelta(days=float(value))
+                # Google sends exact doubles: keep the time as written, to the microsecond
+                return serial_to_datetime(float(value), "sheets", to_second=False)
             except (OverflowError, ValueError):  # beyond year 9999 (or before year 1)
                 return value  # a number: validation says it is not a date
         return value
@@ -303,28 +107,29 @@ def to_cell(value: Any, number_type: str | None) -> Cell:
     return value  # type: ignore[no-any-return]
 
 
-def to_json(value: Cell) -> Any:
-    """A workbook cell as a RAW value: dates become serials (their format is set with a
-    repeatCell), formula-looking text stays text because RAW never parses."""
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
-    if isinstance(value, datetime):
-        return (value.replace(tzinfo=None) - EPOCH) / timedelta(days=1)
-    if isinstance(value, date):
-        return (datetime(value.year, value.month, value.day) - EPOCH).days
-    return str(value)
-
-
-def _date_type(value: Cell) -> str | None:
-    if isinstance(value, datetime):
-        return "DATE" if value.time() == datetime.min.time() else "DATE_TIME"
-    if isinstance(value, date):
-        return "DATE"
-    return None
+def _cells_from_grid(spreadsheet: dict[str, Any]) -> dict[tuple[str, int, int], Cell]:
+    out: dict[tuple[str, int, int], Cell] = {}
+    for sheet in spreadsheet.get("sheets", []):
+        title = sheet.get("properties", {}).get("title", "")
+        for data in sheet.get("data", []):
+            r0, c0 = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
+            for r, row in enumerate(data.get("rowData", [])):
+                for c, cell in enumerate(row.get("values", [])):
+                    ev = cell.get("effectiveValue", {})
+                    kind = cell.get("effectiveFormat", {}).get("numberFormat", {}).get("type")
+                    value: Any = None
+                    if "numberValue" in ev:
+                        value = ev["numberValue"]
+                    elif "boolValue" in ev:
+                        value = ev["boolValue"]
+                    elif "stringValue" in ev:
+                        value = ev["stringValue"]
+                    elif "errorValue" in ev:
+                        value = CellError(str(ev["errorValue"].get("type", "#ERROR!")))
+                    out[(title, r0 + r + 1, c0 + c + 1)] = (
+                        value if isinstance(value, CellError) else to_cell(value, kind)
+                    )
+    return out
 
 
 def spreadsheet_id(target: str) -> str:
@@ -421,47 +226,7 @@ class GoogleSheetsBackend(Backend):
         try:
             return self.http.call(method, url, **kw)
         except APIError as exc:
-            raise self._translate(exc) from None
-
-    def _translate(self, exc: APIError) -> Exception:
-        code = exc.response.status_code
-        try:
-            message = str(exc.response.json()["error"]["message"])
-        except (ValueError, KeyError, TypeError):
-            message = f"HTTP {code}"
-        kind = getattr(self.identity, "kind", "")
-        email = getattr(self.identity, "email", "")
-        if code in {403, 404} and kind == "service-account" and email:
-            # Google answers 404 (Drive) or 403 (Sheets) when the sheet is not shared with the account
-            return AuthError(
-                f"The Google Sheet is not shared with the service account {email} (or it does not exist).",
-                f"Open the sheet in Google Sheets, click Share and add {email} as an Editor.",
-                where=self.label,
-            )
-        if code == 403:
-            return AuthError(
-                "The Google account sheet-crm uses may not open this sheet.",
-                "Share the sheet with that account (see `sheet-crm auth status`), or sign in "
-                "with the owner's account: `sheet-crm auth login`.",
-                where=self.label,
-            )
-        if code == 404:
-            return WorkbookNotFound(
-                "There is no Google Sheet with this id (or it was deleted).",
-                "Copy the sheet's address from the browser and use it as the workbook.",
-                where=self.label,
-            )
-        if code == 401:
-            return AuthError(
-                "Google did not accept sheet-crm's credentials (expired or revoked).",
-                "Run `sheet-crm auth login` again, or check the service-account key.",
-                where=self.label,
-            )
-        return WriteFailed(
-            f"Google Sheets refused the request: {message}",
-            "Nothing more was written. Run the command again; report it if it repeats.",
-            where=self.label,
-        )
+            raise refusal(exc, self.identity, self.label) from None
 
     # -- read
 
@@ -570,7 +335,7 @@ class GoogleSheetsBackend(Backend):
             if not same_cell(current.get((edit.tab, edit.row, edit.column)), edit.expected):
                 report.skipped_edits.append(edit)
                 continue
-            edit_blocks.append(_block(edit.tab, edit.row, edit.column, [[to_json(edit.value)]]))
+            edit_blocks.append(value_range(edit.tab, edit.row, edit.column, [[to_json(edit.value)]]))
             report.cells_edited += 1
         blocks.extend(edit_blocks)
         report.rows_appended = len(plan.appends)
@@ -609,9 +374,9 @@ class GoogleSheetsBackend(Backend):
                 "new_rows": len(rows),
                 "tab": tab,
             }
-            blocks.append(_block(tab.name, ToolTab.HEADER_ROW, 1, [header]))
+            blocks.append(value_range(tab.name, ToolTab.HEADER_ROW, 1, [header]))
             if data:
-                blocks.append(_block(tab.name, first_new, 1, data))
+                blocks.append(value_range(tab.name, first_new, 1, data))
         for append in plan.appends:
             blocks.append(self._append_block(append.tab, append.values))
         return blocks, layout
@@ -635,7 +400,7 @@ class GoogleSheetsBackend(Backend):
             if i is not None:
                 line[i] = to_json(value)
         state.used_rows += 1
-        return _block(tab, state.used_rows, first_col, [line])
+        return value_range(tab, state.used_rows, first_col, [line])
 
     def _check_cell_text(self, blocks: list[dict[str, Any]]) -> None:
         for block in blocks:
@@ -693,7 +458,7 @@ class GoogleSheetsBackend(Backend):
                 state = _TabState(sid, rows, cols)
                 self._tabs[name] = state
                 need["new"] = True
-                reqs.extend(_new_tab_requests(tab, sid, rows, cols, len(self._tabs) - 1))
+                reqs.extend(new_tab_requests(tab, sid, rows, cols, len(self._tabs) - 1))
             elif need["rows"] > state.rows or need["columns"] > state.columns:
                 state.rows, state.columns = max(state.rows, need["rows"]), max(state.columns, need["columns"])
                 reqs.append(
@@ -707,10 +472,10 @@ class GoogleSheetsBackend(Backend):
                         }
                     }
                 )
-            reqs.extend(_format_requests(tab, state.sheet_id, need["first_new"]))
+            reqs.extend(format_requests(tab, state.sheet_id, need["first_new"]))
             if tab.charts or state.charts:
                 reqs.extend({"deleteEmbeddedObject": {"objectId": cid}} for cid in state.charts)
-                reqs.extend(_chart_request(c, state.sheet_id) for c in tab.charts)
+                reqs.extend(chart_request(c, state.sheet_id) for c in tab.charts)
         recheck: list[str] = []
         by_column: dict[tuple[str, int], list[int]] = {}
         for edit in plan.edits:
@@ -758,7 +523,7 @@ class GoogleSheetsBackend(Backend):
             if added and added <= present:
                 # everything went through the first time; only the re-read is still owed
                 if recheck:
-                    return {**body, "requests": [_touch_request(next(iter(present)))]}
+                    return {**body, "requests": [touch_request(next(iter(present)))]}
                 return None
             return body
 
@@ -781,7 +546,7 @@ class GoogleSheetsBackend(Backend):
         finished one. The owner's own tabs (checked cell edits, appended rows) come last, so
         a failure part-way leaves them untouched.
         """
-        notes = {name: _block(name, 1, 1, note) for name, note in layout["notes"].items()}
+        notes = {name: value_range(name, 1, 1, note) for name, note in layout["notes"].items()}
         ordered = blocks
         payloads = [json.dumps(b["vr"]).encode() for b in ordered]
         total = sum(len(p) for p in payloads) + sum(len(json.dumps(n["vr"])) for n in notes.values())
@@ -793,7 +558,7 @@ class GoogleSheetsBackend(Backend):
         split_tabs = set()
         pieces: list[dict[str, Any]] = []
         for b in ordered:
-            pieces.extend(_split_block(b, self.max_request_bytes // 2))
+            pieces.extend(split_block(b, self.max_request_bytes // 2))
         for p in pieces:
             n = len(json.dumps(p["vr"]))
             if size + n > self.max_request_bytes and chunks[-1]:
@@ -806,7 +571,7 @@ class GoogleSheetsBackend(Backend):
             if len(where) > 1:
                 split_tabs.add(tab)
         busy = [
-            _block(
+            value_range(
                 t,
                 1,
                 1,
@@ -827,281 +592,6 @@ class GoogleSheetsBackend(Backend):
             SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.spreadsheet_id,
             body={"valueInputOption": "RAW", "data": [b["vr"] for b in blocks]},
         )
-
-
-def _block(tab: str, row: int, col: int, values: list[list[Any]]) -> dict[str, Any]:
-    width = max((len(r) for r in values), default=1) or 1
-    end_col = column_letter(col + width - 1)
-    rng = f"{quote_tab(tab)}!{column_letter(col)}{row}:{end_col}{row + max(len(values), 1) - 1}"
-    return {
-        "tab": tab,
-        "row": row,
-        "col": col,
-        "values": values,
-        "range": rng,
-        "vr": {"range": rng, "values": values},
-    }
-
-
-def _split_block(block: dict[str, Any], limit: int) -> Iterable[dict[str, Any]]:
-    values = block["values"]
-    size = len(json.dumps(values))
-    if size <= limit or len(values) < 2:
-        yield block
-        return
-    per = max(1, int(len(values) * limit / size))
-    for i in range(0, len(values), per):
-        yield _block(block["tab"], block["row"] + i, block["col"], values[i : i + per])
-
-
-def _touch_request(sheet_id: int) -> dict[str, Any]:
-    """A request that changes nothing (column widths unchanged) - used only to get the
-    response's re-read when the structural work already went through."""
-    return {
-        "autoResizeDimensions": {
-            "dimensions": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 0}
-        }
-    }
-
-
-def _cells_from_grid(spreadsheet: dict[str, Any]) -> dict[tuple[str, int, int], Cell]:
-    out: dict[tuple[str, int, int], Cell] = {}
-    for sheet in spreadsheet.get("sheets", []):
-        title = sheet.get("properties", {}).get("title", "")
-        for data in sheet.get("data", []):
-            r0, c0 = int(data.get("startRow", 0)), int(data.get("startColumn", 0))
-            for r, row in enumerate(data.get("rowData", [])):
-                for c, cell in enumerate(row.get("values", [])):
-                    ev = cell.get("effectiveValue", {})
-                    kind = cell.get("effectiveFormat", {}).get("numberFormat", {}).get("type")
-                    value: Any = None
-                    if "numberValue" in ev:
-                        value = ev["numberValue"]
-                    elif "boolValue" in ev:
-                        value = ev["boolValue"]
-                    elif "stringValue" in ev:
-                        value = ev["stringValue"]
-                    elif "errorValue" in ev:
-                        value = CellError(str(ev["errorValue"].get("type", "#ERROR!")))
-                    out[(title, r0 + r + 1, c0 + c + 1)] = (
-                        value if isinstance(value, CellError) else to_cell(value, kind)
-                    )
-    return out
-
-
-def _new_tab_requests(tab: ToolTab, sheet_id: int, rows: int, cols: int, index: int) -> list[dict[str, Any]]:
-    """A new tool tab: bold header on row 2, rows 1-2 frozen, a filter on the header, and a
-    warning-only protection that tells an owner who types there that the tab is generated."""
-    header_range = {"sheetId": sheet_id, "startRowIndex": 1, "endRowIndex": 2}
-    reqs: list[dict[str, Any]] = [
-        {
-            "addSheet": {
-                "properties": {
-                    "sheetId": sheet_id,
-                    "title": tab.name,
-                    "index": index,
-                    "gridProperties": {"rowCount": rows, "columnCount": cols, "frozenRowCount": 2},
-                }
-            }
-        },
-        {
-            "repeatCell": {
-                "range": header_range,
-                "cell": {
-                    "userEnteredFormat": {
-                        "textFormat": {"bold": True},
-                        "backgroundColor": {"red": 0.9, "green": 0.93, "blue": 0.98},
-                    }
-                },
-                "fields": "userEnteredFormat(textFormat,backgroundColor)",
-            }
-        },
-        {
-            "repeatCell": {
-                "range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1},
-                "cell": {"userEnteredFormat": {"textFormat": {"italic": True}}},
-                "fields": "userEnteredFormat.textFormat",
-            }
-        },
-        {"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id, "startRowIndex": 1}}}},
-    ]
-    protected_cols = [i for i, h in enumerate(tab.headers) if h not in tab.decision_columns]
-    reqs.append(
-        {
-            "addProtectedRange": {
-                "protectedRange": {
-                    "range": {"sheetId": sheet_id},
-                    "description": (
-                        f"Generated by sheet-crm: the {tab.name} tab is rewritten on every run"
-                        + (
-                            f"; only your entries in {', '.join(tab.decision_columns)} are kept."
-                            if tab.decision_columns
-                            else "."
-                        )
-                    ),
-                    "warningOnly": True,
-                }
-            }
-        }
-    )
-    del protected_cols
-    for i, h in enumerate(tab.headers):
-        if h in tab.widths:
-            reqs.append(
-                {
-                    "updateDimensionProperties": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "dimension": "COLUMNS",
-                            "startIndex": i,
-                            "endIndex": i + 1,
-                        },
-                        "properties": {"pixelSize": int(tab.widths[h] * 7 + 10)},
-                        "fields": "pixelSize",
-                    }
-                }
-            )
-    return reqs
-
-
-_CHART_TYPES = {"line": "LINE", "bar": "BAR", "column": "COLUMN", "scatter": "SCATTER"}
-
-
-def _source(sheet_id: int, column: int, first: int, last: int) -> dict[str, Any]:
-    return {
-        "sourceRange": {
-            "sources": [
-                {
-                    "sheetId": sheet_id,
-                    "startRowIndex": first - 1,
-                    "endRowIndex": last,
-                    "startColumnIndex": column - 1,
-                    "endColumnIndex": column,
-                }
-            ]
-        }
-    }
-
-
-def _format_requests(tab: ToolTab, sheet_id: int, first_row: int) -> list[dict[str, Any]]:
-    """repeatCell requests giving the rows just written their number formats: dates a
-    date format, numbers their ``ToolTab.formats`` (by column) or ``cell_formats`` (by
-    cell). A column of dates (and blanks), or of numbers with one format, is one
-    request; a column that mixes dates and numbers, or has formats for single cells,
-    is first reset to no format and then formatted cell by cell (runs of rows at a
-    time), so a number never shows as a date and a cell keeps no format from a run
-    where it held something else."""
-    rows = tab.rows
-    if not rows:
-        return []
-    columns, cells = tab.number_formats()
-    width = max(len(tab.headers), *(len(r) for r in rows))
-    columns += [None] * (width - len(columns))
-    dates: list[dict[int, str]] = [{} for _ in range(width)]
-    numbers = [False] * width
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            kind = _date_type(v)
-            if kind:
-                dates[c][r] = kind
-            elif type(v) is int or type(v) is float:
-                numbers[c] = True
-    singles: dict[int, dict[int, str]] = {}
-    for (r, c), f in cells.items():
-        singles.setdefault(c, {})[r] = f
-
-    def request(r0: int, r1: int, c: int, fmt: dict[str, str] | None) -> dict[str, Any]:
-        where = {
-            "sheetId": sheet_id,
-            "startRowIndex": first_row - 1 + r0,
-            "endRowIndex": first_row - 1 + r1,
-            "startColumnIndex": c,
-            "endColumnIndex": c + 1,
-        }
-        cell = {"userEnteredFormat": {"numberFormat": fmt}} if fmt else {"userEnteredFormat": {}}
-        return {"repeatCell": {"range": where, "cell": cell, "fields": "userEnteredFormat.numberFormat"}}
-
-    def date_format(kind: str) -> dict[str, str]:
-        return {"type": kind, "pattern": "yyyy-mm-dd" if kind == "DATE" else "yyyy-mm-dd hh:mm"}
-
-    reqs: list[dict[str, Any]] = []
-    n = len(rows)
-    for c in range(width):
-        own = singles.get(c, {})
-        column = columns[c]
-        if dates[c] and not numbers[c] and not own:
-            kind = "DATE_TIME" if "DATE_TIME" in dates[c].values() else "DATE"
-            reqs.append(request(0, n, c, date_format(kind)))
-            continue
-        if column:
-            reqs.append(request(0, n, c, {"type": "NUMBER", "pattern": column}))
-        elif dates[c] or own:
-            reqs.append(request(0, n, c, None))
-        by_row = {r: date_format(kind) for r, kind in dates[c].items()}
-        by_row.update((r, {"type": "NUMBER", "pattern": f}) for r, f in own.items() if r < n)
-        runs: list[tuple[int, int, dict[str, str]]] = []  # consecutive rows with one format
-        for r in sorted(by_row):
-            fmt = by_row[r]
-            if runs and runs[-1][1] == r and runs[-1][2] == fmt:
-                runs[-1] = (runs[-1][0], r + 1, fmt)
-            else:
-                runs.append((r, r + 1, fmt))
-        reqs.extend(request(r0, r1, c, fmt) for r0, r1, fmt in runs)
-    return reqs
-
-
-def _chart_request(spec: ChartSpec, sheet_id: int) -> dict[str, Any]:
-    """A ChartSpec as an addChart request anchored where the spec says."""
-    m = re.fullmatch(r"([A-Z]+)(\d+)", spec.anchor)
-    col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(m.group(1)))) - 1 if m else 7
-    row = int(m.group(2)) - 1 if m else 2
-    cat_col, cat_first, cat_last = spec.categories
-    if spec.kind == "pie":
-        _name, s_col, s_first, s_last = spec.series[0]
-        chart_spec: dict[str, Any] = {
-            "title": spec.title,
-            "pieChart": {
-                "legendPosition": "RIGHT_LEGEND",
-                "domain": _source(sheet_id, cat_col, cat_first, cat_last),
-                "series": _source(sheet_id, s_col, s_first, s_last),
-            },
-        }
-    else:
-        chart_spec = {
-            "title": spec.title,
-            "basicChart": {
-                "chartType": _CHART_TYPES[spec.kind],
-                "legendPosition": "BOTTOM_LEGEND",
-                "axis": [
-                    {"position": "BOTTOM_AXIS", "title": spec.x_title},
-                    {"position": "LEFT_AXIS", "title": spec.y_title},
-                ],
-                "domains": [{"domain": _source(sheet_id, cat_col, cat_first, cat_last)}],
-                "series": [
-                    {"series": _source(sheet_id, c, f, last), "targetAxis": "LEFT_AXIS"}
-                    for _name, c, f, last in spec.series
-                ],
-                "headerCount": 0,
-            },
-        }
-    return {
-        "addChart": {
-            "chart": {
-                "spec": chart_spec,
-                "position": {
-                    "overlayPosition": {
-                        "anchorCell": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col},
-                        "widthPixels": int(spec.width_cm * 37.8),
-                        "heightPixels": int(spec.height_cm * 37.8),
-                    }
-                },
-            }
-        }
-    }
-
-
-def is_blank_row(values: Sequence[Cell]) -> bool:
-    return all(is_blank(v) for v in values)
 
 
 __all__ = ["GoogleSheetsBackend", "RateLimiter", "RetryPolicy", "spreadsheet_id"]

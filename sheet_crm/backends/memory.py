@@ -11,14 +11,17 @@ from ..errors import TabNotFound, WorkbookChanged
 from ..workbook import (
     Cell,
     FindingList,
+    ToolTab,
     Workbook,
     WritePlan,
     WriteReport,
     build_table,
+    generated_note,
     header_key,
     is_blank,
+    same_cell,
 )
-from .base import Backend, same_cell, tool_tab_grid
+from .base import Backend
 
 
 class MemoryBackend(Backend):
@@ -105,15 +108,20 @@ class MemoryBackend(Backend):
             if tab.append_only and tab.name in sheets:
                 old = sheets[tab.name]
                 keep = [r for r in old[2:] if any(not is_blank(c) for c in r)]
-                grid = tool_tab_grid(tab, when)
+                grid = _tool_tab_grid(tab, when)
                 sheets[tab.name] = grid[:2] + keep + grid[2:]
             else:
-                sheets[tab.name] = tool_tab_grid(tab, when)
+                sheets[tab.name] = _tool_tab_grid(tab, when)
             report.tabs_written.append(tab.name)
         self.sheets = sheets
         self._version += 1
         self.writes += 1
         return report
+
+
+def _tool_tab_grid(tab: ToolTab, when: datetime) -> list[list[Cell]]:
+    """A tool tab as rows of cells: the generated note, the header, the data."""
+    return [[generated_note(tab, when)], list(tab.headers), *[list(r) for r in tab.rows]]
 
 
 def _cell(grid: list[list[Cell]], row: int, column: int) -> Cell:

@@ -52,6 +52,7 @@ from ..errors import (
 )
 from ..findings import Location, Severity, column_letter
 from ..gcpause import paused_gc
+from ..lockfiles import lock_files
 from ..workbook import (
     GENERATED_MARK,
     Cell,
@@ -66,11 +67,12 @@ from ..workbook import (
     generated_note,
     header_key,
     is_blank,
+    same_cell,
 )
 from . import xlsx_chart as charts
 from . import xlsx_read as rd
 from . import xlsx_write as wr
-from .base import Backend, same_cell
+from .base import Backend
 
 BACKUP_DIR = ".sheet-crm-backups"
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
@@ -95,15 +97,6 @@ def fingerprint_file(f: BinaryIO) -> str:
         digest.update(block)
     f.seek(0)
     return f"{st.st_size}:{st.st_mtime_ns}:{digest.hexdigest()}"
-
-
-def lock_files(path: Path) -> list[Path]:
-    """The lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) keep beside an
-    open workbook. Excel shortens long names by dropping the first two characters."""
-    candidates = [path.parent / f"~${path.name}", path.parent / f".~lock.{path.name}#"]
-    if len(path.name) > 2:
-        candidates.append(path.parent / f"~${path.name[2:]}")
-    return [c for c in candidates if c.exists()]
 
 
 def _damaged(path: Path, exc: BaseException) -> UnsupportedWorkbook:

@@ -29,7 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,6 +45,7 @@ from ..errors import (
     WorkbookProtected,
     WorkbookTooLarge,
 )
+from ..serial import serial_to_datetime
 from ..workbook import Cell, CellError, NoCachedValue
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -840,17 +841,6 @@ def read_date_styles(zf: zipfile.ZipFile, part: str | None) -> frozenset[int]:
     return frozenset(dates)
 
 
-def serial_to_datetime(serial: float, date1904: bool) -> datetime:
-    """An Excel date serial to a datetime (to the second, as shown), in either date system."""
-    if date1904:
-        base = datetime(1904, 1, 1)
-    elif serial < 60:  # Excel counts a 29 February 1900 that never was
-        base = datetime(1899, 12, 31)
-    else:
-        base = datetime(1899, 12, 30)
-    return base + timedelta(seconds=round(serial * 86400))
-
-
 # ---------------------------------------------------------------- sheets
 
 
@@ -1196,7 +1186,7 @@ def _convert(v: str, t: str, s: str, date_styles: frozenset[int], date1904: bool
             return unescape_text(v)
         if s and date_styles and s.isdigit() and int(s) in date_styles:
             try:
-                return serial_to_datetime(number, date1904)
+                return serial_to_datetime(number, "1904" if date1904 else "1900")
             except (OverflowError, ValueError):
                 return number
         return number

@@ -21,6 +21,7 @@ from lxml import etree
 
 from ..errors import WorkbookTooLarge
 from ..findings import column_letter
+from ..serial import datetime_to_serial
 from ..workbook import Cell, CellError, NoCachedValue
 from .xlsx_read import MAIN_NS, REL_NS, SAFE_PARSER_OPTIONS, parse_xml
 
@@ -215,28 +216,6 @@ class StyleIds:
     date1904: bool = False
 
 
-EPOCH_1900 = datetime(1899, 12, 30)
-EPOCH_1904 = datetime(1904, 1, 1)
-
-
-def date_serial(value: datetime | date, date1904: bool) -> float | None:
-    """The Excel serial of a date, or None when the date system cannot show it."""
-    dt = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
-    if dt.tzinfo is not None:
-        dt = dt.replace(tzinfo=None)
-    if date1904:
-        if dt < EPOCH_1904:
-            return None
-        serial = (dt - EPOCH_1904).total_seconds() / 86400
-    else:
-        if dt < datetime(1900, 1, 1):
-            return None
-        serial = (dt - EPOCH_1900).total_seconds() / 86400
-        if dt < datetime(1900, 3, 1):
-            serial -= 1
-    return int(serial) if serial == int(serial) else serial
-
-
 def _inline(text: str) -> str:
     """``<is><t>...</t></is>`` for a text: escaped, cut to what a cell can hold."""
     if len(text) > MAX_CELL_CHARS:
@@ -267,7 +246,7 @@ def cell_xml(ref: str, value: Cell, styles: StyleIds, style: int | None = None) 
             return f'<c r="{ref}"{s}><v>{value!r}</v></c>'
         return _text_cell(ref, str(value), s)
     if isinstance(value, datetime | date):
-        serial = date_serial(value, styles.date1904)
+        serial = datetime_to_serial(value, "1904" if styles.date1904 else "1900")
         if serial is None:
             return _text_cell(ref, value.isoformat(), s)
         is_day = not isinstance(value, datetime) or value.time() == datetime.min.time()

@@ -18,7 +18,6 @@ from __future__ import annotations
 from .cells import (
     CHANNELS,
     EARLIEST_DATE,
-    EXCEL_EPOCH,
     FALSE_WORDS,
     MAX_MAGNITUDE,
     TRUE_WORDS,
@@ -51,7 +50,6 @@ __all__ = [
     "BIG_MAIL_DOMAINS",
     "CHANNELS",
     "EARLIEST_DATE",
-    "EXCEL_EPOCH",
     "FALSE_WORDS",
     "FICTIONAL_PHONE_RANGES",
     "MAC_NAMES",

@@ -9,12 +9,11 @@ normalising once.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from ..serial import serial_to_datetime
 from ..workbook import Cell, CellError, NoCachedValue, is_blank
-
-EXCEL_EPOCH = datetime(1899, 12, 30)
 
 TRUE_WORDS = {
     "yes",
@@ -215,7 +214,7 @@ def parse_date(value: Cell, *, day_first: bool = True) -> tuple[date | None, str
         return None, "a yes/no value is not a date"
     if isinstance(value, int | float):
         if 1 <= value < 2958466:  # Excel's serial range (1900-01-01 .. 9999-12-31)
-            return (EXCEL_EPOCH + timedelta(days=int(value))).date(), ""
+            return serial_to_datetime(int(value)).date(), ""
         return None, f"{text(value)} is not a date"
     if is_blank(value) or isinstance(value, CellError | NoCachedValue):
         return None, "" if is_blank(value) else f"the cell shows {value}"

@@ -1,4 +1,4 @@
-"""Small workbooks for tests and benchmarks."""
+"""Small workbooks for tests and benchmarks (benchmarks put this folder on ``sys.path``)."""
 
 from __future__ import annotations
 
