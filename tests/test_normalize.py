@@ -478,3 +478,13 @@ def test_broken_text_is_repaired_and_everything_else_kept(typed: str, repaired: 
     assert has_broken_text(typed) is (typed != repaired)
     assert text(typed) == repaired
     repaired.encode("utf-8")  # now it can be written, hashed and printed
+
+
+def test_a_serial_date_before_march_1900_is_not_a_day_early() -> None:
+    # Excel counts a 29 February 1900 that never was: serial 1 is 1 January 1900 and
+    # serial 61 is 1 March 1900; parse_date reads both through sheet_crm.serial.
+    from sheet_crm.normalize import parse_date
+
+    assert parse_date(1) == (date(1900, 1, 1), "")
+    assert parse_date(59) == (date(1900, 2, 28), "")
+    assert parse_date(61) == (date(1900, 3, 1), "")
