@@ -23,7 +23,7 @@ from .errors import UsageError, WorkbookChanged
 from .findings import Finding, FindingList, Severity
 from .gcpause import paused_gc
 from .model import Records, build_records
-from .render import issues_tab
+from .render import describe_plan, issues_tab
 from .steps import STEPS, Context, StepOutput, load, plan_steps
 from .workbook import WHOLE, ToolTab, Workbook, WritePlan, WriteReport
 
@@ -117,23 +117,6 @@ class RunReport:
                 for e in (self.written.skipped_edits if self.written else [])
             ],
         }
-
-
-def describe_plan(plan: WritePlan) -> dict[str, Any]:
-    return {
-        "tabs": {t.name: len(t.rows) for t in plan.tabs},
-        "cell_edits": [
-            {"cell": e.location.cell, "from": _plain(e.expected), "to": _plain(e.value), "reason": e.reason}
-            for e in plan.edits
-        ],
-        "appends": [{"tab": a.tab, "reason": a.reason} for a in plan.appends],
-    }
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def read_workbook(target: str | Path | Backend, **backend_options: Any) -> tuple[Backend, Workbook]:

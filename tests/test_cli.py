@@ -88,3 +88,17 @@ def test_public_api_is_curated() -> None:
     public = {n for n in dir(sheet_crm) if not n.startswith("_")} - {"annotations"}
     modules = {n for n in public if isinstance(getattr(sheet_crm, n), type(sheet_crm))}
     assert public - modules == set(sheet_crm.__all__) - {"__version__"}
+
+
+def test_a_long_value_is_shortened_in_the_terminal_finding_list() -> None:
+    from sheet_crm.findings import Finding, Location, Severity
+    from sheet_crm.render import finding_line
+
+    digits = "7" * 400
+    where = Location("Orders", 5, 4, "Amount")
+    f = Finding("amount-invalid", Severity.ERROR, where, "Not an amount.", "Fix it.", digits)
+    line = finding_line(f)
+    assert f"[{'7' * 60}... (400 characters)]" in line and digits not in line
+    assert line.endswith("Not an amount. Fix: Fix it.")
+    short = Finding("x", Severity.WARNING, Location("Orders", 5, 4, "Amount"), "P.", "", "12.5")
+    assert "[12.5]: P." in finding_line(short)
