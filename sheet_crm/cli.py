@@ -32,8 +32,17 @@ from .render import describe_plan, finding_line, sort_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# emoji=False: a cell that says ":smile:" is printed as the owner typed it.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def _echo_json(payload: Any, **dumps: Any) -> None:
+    """--json output, written as it is: rich would spend seconds laying out the 16 MB
+    report of a 10,000-customer sync, for nothing."""
+    stream = out.file
+    stream.write(json.dumps(payload, **dumps) + "\n")
+    stream.flush()
 
 
 # ---------------------------------------------------------------- shared options
@@ -114,7 +123,7 @@ def _fail(ctx: click.Context, code: int, message: str, fix: str, exc: BaseExcept
         payload: dict[str, Any] = {"error": message, "fix": fix, "exit_code": code}
         if isinstance(exc, SheetCrmError):
             payload["type"] = type(exc).__name__
-        out.print(json.dumps(payload), markup=False)
+        _echo_json(payload)
     err.print(f"Error: {message}", markup=False)
     if fix:
         err.print(f"Fix: {fix}", markup=False)
@@ -149,6 +158,13 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    # A cell may hold a broken character (half of a surrogate pair), and findings and
+    # --json quote cells: written as \udc80 rather than failing the print after the
+    # workbook was written. UTF-8 whatever the locale, so --json is always UTF-8.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="backslashreplace")
     cli(prog_name="sheet-crm")
 
 
@@ -193,7 +209,7 @@ def _emit(
         payload = report.to_dict()
         if extra:
             payload.update(extra)
-        out.print(json.dumps(payload, default=str, ensure_ascii=False), markup=False)
+        _echo_json(payload, default=str, ensure_ascii=False)
         sys.exit(report.exit_code)
     for line in report.summary_lines():
         out.print(line, markup=False)
@@ -326,7 +342,7 @@ def undo_merge_cmd(workbook: str, cluster_id: str, as_json: bool, dry_run: bool)
     """
     result = api.undo_merge(workbook, cluster_id, dry_run=dry_run)
     if as_json:
-        out.print(json.dumps(result, default=str), markup=False)
+        _echo_json(result, default=str)
         return
     for line in result["summary"]:
         out.print(line, markup=False)
@@ -373,14 +389,14 @@ def segment_cmd(
     with _progress(not as_json) as bar:
         found = api.segment_members(workbook, show, today=_day(today), dry_run=dry_run, **bar)
     if as_json:
-        out.print(json.dumps({"segment": show, "members": found.members}, default=str), markup=False)
+        _echo_json({"segment": show, "members": found.members}, default=str)
         sys.exit(0)
     table = RichTable(title=f"{show}: {len(found.members)} customers")
     for column in ("Customer ID", "Name", "Reason"):
         table.add_column(column)
     for m in found.members:
         table.add_row(m["customer_id"], m["name"], m["reason"])
-    out.print(table)
+    out.print(table, markup=False)
     sys.exit(0)
 
 
@@ -505,24 +521,21 @@ def jobs_check_cmd(folder: Path, as_json: bool) -> None:
     """
     jobs, problems = api.check_jobs(folder)
     if as_json:
-        out.print(
-            json.dumps(
-                {
-                    "jobs": [
-                        {
-                            "file": str(j.path),
-                            "name": j.name,
-                            "workbook": j.workbook,
-                            "steps": list(j.steps),
-                            "every": str(j.every),
-                            "timezone": j.timezone,
-                        }
-                        for j in jobs
-                    ],
-                    "problems": [p.to_dict() for p in problems],
-                }
-            ),
-            markup=False,
+        _echo_json(
+            {
+                "jobs": [
+                    {
+                        "file": str(j.path),
+                        "name": j.name,
+                        "workbook": j.workbook,
+                        "steps": list(j.steps),
+                        "every": str(j.every),
+                        "timezone": j.timezone,
+                    }
+                    for j in jobs
+                ],
+                "problems": [p.to_dict() for p in problems],
+            }
         )
     else:
         for j in jobs:
@@ -585,7 +598,7 @@ def tabs_cmd(workbook: str, as_json: bool) -> None:
     """
     tabs = api.describe_tabs(workbook)
     if as_json:
-        out.print(json.dumps(tabs), markup=False)
+        _echo_json(tabs)
         return
     table = RichTable()
     for column in ("Tab", "Owner", "Rows", "Header row", "Reads as"):
@@ -613,10 +626,7 @@ def templates_cmd(as_json: bool) -> None:
     """
     items = api.list_templates()
     if as_json:
-        out.print(
-            json.dumps([{"name": t.name, "title": t.title, "description": t.description} for t in items]),
-            markup=False,
-        )
+        _echo_json([{"name": t.name, "title": t.title, "description": t.description} for t in items])
         return
     for t in items:
         out.print(f"{t.name:<10} {t.title}: {t.description}", markup=False)
@@ -723,7 +733,7 @@ def auth_status_cmd(key_file: str | None, as_json: bool) -> None:
     """
     identity = api.auth_status(key_file)
     if as_json:
-        out.print(json.dumps(identity.to_dict()), markup=False)
+        _echo_json(identity.to_dict())
     elif identity.kind == "none":
         out.print(f"No Google identity: {identity.source}", markup=False)
         if identity.fix:
