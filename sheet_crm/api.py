@@ -663,6 +663,38 @@ def run_job(
     return report
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd's stop, the scheduler's timeout) unwind like Ctrl-C, so
+    temporary files are removed; the workbook itself is replaced atomically, never
+    half-written. For a process's entry point (the CLI, the scheduler's child).
+
+    A signal can land while Python runs a finaliser (``__del__``), where an exception is
+    printed as "Exception ignored" and dropped, so the run would go on: there the stop is
+    sent again a moment later, to land in ordinary code."""
+    import signal
+    import threading
+    from types import FrameType
+
+    main = threading.main_thread()
+
+    def again(signum: int) -> None:
+        # To the main thread itself, so that a wait it is in ends at once (POSIX).
+        if hasattr(signal, "pthread_kill") and main.ident is not None:
+            signal.pthread_kill(main.ident, signum)
+        else:
+            signal.raise_signal(signum)
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                threading.Timer(0.05, again, (signum,)).start()
+                return
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 # The scheduler's child process: a fresh interpreter that calls run_job_child. It is a
 # process, not a thread, so a hung job can be stopped at its timeout and a crash (even
 # of the interpreter) cannot take the scheduler down; it calls the library, not the CLI,
@@ -687,13 +719,9 @@ def run_job_child(job_file: str, *flags: str) -> int:
     1 the data has errors, 2 or 3 failed); a failure is written to stderr as the CLI
     writes it (``Error:``/``Fix:``), which is what the scheduler logs. SIGTERM (the
     scheduler's timeout) unwinds like Ctrl-C, so temporary files are removed."""
-    import signal
     import sys
 
-    def terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
+    stop_on_sigterm()
     try:
         return run_job(job_file, lock=False, log_json="--json" in flags).exit_code
     except SheetCrmError as exc:

@@ -13,7 +13,6 @@ Exit codes: 0 clean, 1 ran and found errors in the data, 2 usage, 3 could not ru
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -152,12 +151,7 @@ def cli(debug: bool) -> None:
 
 
 def main() -> None:
-    # SIGTERM (systemd stop, a scheduler's timeout) unwinds like Ctrl-C, so temporary
-    # files are removed; the workbook itself is replaced atomically, never half-written.
-    def terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
+    api.stop_on_sigterm()  # SIGTERM unwinds like Ctrl-C: temporary files are removed
     # A cell may hold a broken character (half of a surrogate pair), and findings and
     # --json quote cells: written as \udc80 rather than failing the print after the
     # workbook was written. UTF-8 whatever the locale, so --json is always UTF-8.
