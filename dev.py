@@ -3,7 +3,8 @@
 
 Needs only Python 3.11+ with pip and venv. Creates `.venv/` beside this file and
 installs the project with its dev tools into it (again only when pyproject.toml
-changed), then runs the demo or the whole test suite.
+changed), then runs the demo, or ruff, the import-layer contracts (lint-imports) and
+the whole test suite.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ def main(argv: list[str]) -> int:
     if argv[0] == "demo":
         return subprocess.call([str(BIN / "sheet-crm"), "demo", *argv[1:]], cwd=ROOT)
     lint = subprocess.call([str(PY), "-m", "ruff", "check", "."], cwd=ROOT)
+    # The layering contracts in pyproject.toml ([tool.importlinter]).
+    layers = subprocess.call([str(BIN / "lint-imports")], cwd=ROOT)
     tests = subprocess.call([str(PY), "-m", "pytest", "-n", "2", "-q", *argv[1:]], cwd=ROOT)
-    return tests or lint
+    return tests or lint or layers
 
 
 if __name__ == "__main__":

@@ -13,19 +13,26 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .backends import Backend, open_backend
 from .changes import content_hash, describe_changes, last_run_value
 from .config import Settings, load_settings
-from .errors import UsageError, WorkbookChanged
+from .errors import SheetCrmError, UsageError, WorkbookChanged
 from .findings import Finding, FindingList, Severity
 from .gcpause import paused_gc
 from .model import Records, build_records
-from .render import issues_tab
+from .render import describe_plan, issues_tab
 from .steps import STEPS, Context, StepOutput, load, plan_steps
 from .workbook import WHOLE, ToolTab, Workbook, WritePlan, WriteReport
+
+if TYPE_CHECKING:  # the I/O modules are imported where a command uses them
+    from .auth import Identity
+    from .errors import ConfigError
+    from .export import ExportPlan, ExportReport
+    from .scheduling import Job, Outcome
+    from .starter import TemplateInfo
 
 # The names a command line uses for steps (`sheet-crm segment` runs "segments").
 COMMAND_STEPS: dict[str, tuple[str, ...]] = {
@@ -117,23 +124,6 @@ class RunReport:
                 for e in (self.written.skipped_edits if self.written else [])
             ],
         }
-
-
-def describe_plan(plan: WritePlan) -> dict[str, Any]:
-    return {
-        "tabs": {t.name: len(t.rows) for t in plan.tabs},
-        "cell_edits": [
-            {"cell": e.location.cell, "from": _plain(e.expected), "to": _plain(e.value), "reason": e.reason}
-            for e in plan.edits
-        ],
-        "appends": [{"tab": a.tab, "reason": a.reason} for a in plan.appends],
-    }
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def read_workbook(target: str | Path | Backend, **backend_options: Any) -> tuple[Backend, Workbook]:
@@ -390,3 +380,475 @@ def undo_merge(
         "would_write" if dry_run else "wrote": describe_plan(plan),
         "skipped_edits": [e.location.cell for e in (written.skipped_edits if written else [])],
     }
+
+
+# ---------------------------------------------------------------- one function per command
+#
+# Each `sheet-crm` command parses its arguments, calls exactly one of these, renders what
+# it returns and exits (tests/test_architecture.py checks it). A scheduled job or a test
+# makes the same call. I/O modules (export, scheduling, logs, starter, demo, auth) are
+# imported where they are used, so a command loads only what it needs.
+
+PhaseCount = Callable[[int], None]
+
+
+def phase_count(command: str, *, dry_run: bool = False) -> int:
+    """How many progress phases ``run_command`` reports: the read, each step, the write."""
+    return len(plan_steps(COMMAND_STEPS[command])) + (1 if dry_run else 2)
+
+
+def run_command(
+    command: str,
+    target: str | Path | Backend,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    options: Mapping[str, Any] | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    on_phases: PhaseCount | None = None,
+) -> RunReport:
+    """What ``sheet-crm COMMAND WORKBOOK`` does for the step commands (validate, dedupe,
+    tiers, segment, drafts, sync): the command's steps in one run, recorded in Runs under
+    the command's name; ``sync`` is incremental (``force`` runs it anyway).
+    ``on_phases`` is told the number of progress phases before the first message."""
+    if command not in COMMAND_STEPS:
+        raise UsageError(
+            f"There is no command called {command!r}.", f"Use one of: {', '.join(COMMAND_STEPS)}."
+        )
+    if on_phases is not None:
+        on_phases(phase_count(command, dry_run=dry_run))
+    return run(
+        target,
+        COMMAND_STEPS[command],
+        today=today,
+        dry_run=dry_run,
+        options=options,
+        command=command,
+        progress=progress,
+        incremental=command == "sync",
+        force=force,
+    )
+
+
+def sync(
+    target: str | Path | Backend,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    on_phases: PhaseCount | None = None,
+    log: bool = False,
+    log_json: bool = False,
+) -> RunReport:
+    """``sheet-crm sync``: every step in one read and one write (see ``run_command``).
+    With ``log``, a run that was not a dry run logs its one line (counts only) to stderr
+    and to ``sheet-crm.log`` (``logs.setup_logging``), as JSON with ``log_json``."""
+    report = run_command(
+        "sync", target, today=today, dry_run=dry_run, force=force, progress=progress, on_phases=on_phases
+    )
+    if log and not dry_run:
+        import logging
+
+        from .logs import LOGGER, run_line, setup_logging
+
+        setup_logging(as_json=log_json, to_file=True)
+        line, fields = run_line(report)
+        logging.getLogger(LOGGER).info(line, extra={"fields": fields})
+    return report
+
+
+@dataclass
+class SegmentMembers:
+    """Who is in one segment, from the run that put them there."""
+
+    segment: str
+    members: list[dict[str, Any]]  # customer_id, name, reason
+    report: RunReport
+
+
+def segment_members(
+    target: str | Path | Backend,
+    segment: str,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    on_phases: PhaseCount | None = None,
+) -> SegmentMembers:
+    """``sheet-crm segment --show NAME``: the segment run (written like ``segment``, unless
+    ``dry_run``) and the members of ``segment`` (none when there is no such segment)."""
+    report = run_command(
+        "segment",
+        target,
+        today=today,
+        dry_run=dry_run,
+        options={"show": segment},
+        progress=progress,
+        on_phases=on_phases,
+    )
+    return SegmentMembers(segment, report.outputs["segments"].result.members_of(segment), report)
+
+
+@dataclass
+class DraftsExport:
+    """A drafts run and the export of its approved drafts (``sheet_crm.export``)."""
+
+    report: RunReport
+    folder: Path
+    plan: ExportPlan  # every file, and each approved draft left out with why
+    folder_existed: bool
+    written: ExportReport | None = None  # None on a dry run
+
+
+def export_drafts(
+    target: str | Path | Backend,
+    export_dir: str | Path,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    on_phases: PhaseCount | None = None,
+) -> DraftsExport:
+    """``sheet-crm drafts --export DIR``: run drafts, then write the approved drafts as
+    files in ``export_dir``. A folder that cannot take them is refused before the
+    workbook is written; the workbook is written first, and if the disk fails half-way
+    the ``ExportFailed`` names the files that were written. On a dry run nothing is
+    written and the result lists the files it would export."""
+    from .export import ExportFailed, check_export_dir, plan_export, write_export
+
+    folder = Path(export_dir)
+    folder_existed = check_export_dir(folder)
+    report = run_command(
+        "drafts", target, today=today, dry_run=dry_run, progress=progress, on_phases=on_phases
+    )
+    plan = plan_export(report.outputs["outreach"].result)
+    result = DraftsExport(report, folder, plan, folder_existed)
+    if dry_run:
+        return result
+    try:
+        result.written = write_export(plan, folder)
+    except ExportFailed as exc:
+        raise ExportFailed(
+            f"The workbook {report.source} was written, then the export stopped: {exc.message}",
+            exc.fix,
+            exc.written,
+        ) from exc
+    return result
+
+
+@dataclass
+class NewWorkbook:
+    """A workbook ``init_workbook`` created, or on a dry run would create."""
+
+    path: Path
+    template: str
+    dry_run: bool
+    tabs: list[tuple[str, list[str], int]] = field(default_factory=list)  # dry run: tab, headers, examples
+
+
+def init_workbook(
+    template: str, path: str | Path, *, force: bool = False, dry_run: bool = False
+) -> NewWorkbook:
+    """``sheet-crm init``: a new CRM workbook from a starter template. A dry run checks
+    what the real one would (the template exists, the file does not unless ``force``)
+    and lists the tabs it would create, writing nothing."""
+    from .starter import build_workbook, load_template
+
+    path = Path(path)
+    if not dry_run:
+        return NewWorkbook(build_workbook(template, path, overwrite=force), template, False)
+    spec = load_template(template)  # an unknown template raises the usual clear error
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists.", "Choose another file name, or add --force.")
+    return NewWorkbook(path, template, True, [(t.name, list(t.headers), len(t.rows)) for t in spec.tabs])
+
+
+def list_templates() -> list[TemplateInfo]:
+    """``sheet-crm templates``: the starter templates."""
+    from .starter import list_templates as templates
+
+    return list(templates())
+
+
+@dataclass
+class Demo:
+    """The demo workbook and the sync that ran on it."""
+
+    path: Path  # where it was written (on a dry run: where it would be)
+    customers: int
+    report: RunReport
+
+
+def demo(
+    path: str | Path,
+    *,
+    customers: int = 200,
+    seed: int = 7,
+    today: date | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    on_phases: PhaseCount | None = None,
+) -> Demo:
+    """``sheet-crm demo``: write a realistic demo workbook (``demo.write_demo``), then sync
+    it. A dry run builds it in a scratch folder, computes the sync there and leaves
+    nothing behind."""
+    import tempfile
+
+    from .demo import write_demo
+
+    day = today or date.today()
+    if dry_run:
+        with tempfile.TemporaryDirectory() as scratch:
+            made = write_demo(Path(scratch) / Path(path).name, customers=customers, seed=seed, today=day)
+            report = run_command(
+                "sync", str(made), today=today, dry_run=True, progress=progress, on_phases=on_phases
+            )
+        return Demo(Path(path), customers, report)
+    created = write_demo(Path(path), customers=customers, seed=seed, today=day)
+    report = run_command("sync", str(created), today=today, progress=progress, on_phases=on_phases)
+    return Demo(created, customers, report)
+
+
+# ---------------------------------------------------------------- jobs, the scheduler, watch
+
+
+def job_steps(job_commands: Sequence[str]) -> list[str]:
+    """A job's ``steps`` (command names: sync, tiers, drafts...) as the steps to run,
+    each once, in the order first named."""
+    steps: list[str] = []
+    for name in job_commands:
+        steps.extend(s for s in COMMAND_STEPS[name] if s not in steps)
+    return steps
+
+
+def run_job(
+    job_file: str | Path,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    lock: bool = True,
+    log_json: bool = False,
+) -> RunReport:
+    """``sheet-crm run-job FILE``: run one job file once (cron, systemd, Task Scheduler).
+
+    Sets up the run log (stderr and ``sheet-crm.log``; JSON with ``log_json``), reads the
+    job (a problem raises ``ConfigError`` naming file and line), holds the workbook's lock
+    (``scheduling.workbook_lock``; another run on it raises ``WorkbookLocked``), runs the
+    job's steps (incremental when they include sync) with the job's credentials, and logs
+    one line. ``lock=False`` is for a caller that already holds the lock: the scheduler
+    holds it around the child process that calls this.
+    """
+    import logging
+    from contextlib import nullcontext
+
+    from .logs import LOGGER, run_line, setup_logging
+    from .scheduling import load_job, workbook_lock
+
+    setup_logging(as_json=log_json)
+    job = load_job(Path(job_file))
+    with workbook_lock(job.lock_key) if lock else nullcontext():
+        report = run(
+            job.workbook,
+            job_steps(job.steps),
+            today=today,
+            command=f"job {job.name}",
+            incremental="sync" in job.steps,
+            backend_options=job.backend_options(),
+            dry_run=dry_run,
+        )
+    line, fields = run_line(report)
+    logging.getLogger(LOGGER).info("job=%r %s", job.name, line, extra={"fields": fields})
+    return report
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (systemd's stop, the scheduler's timeout) unwind like Ctrl-C, so
+    temporary files are removed; the workbook itself is replaced atomically, never
+    half-written. For a process's entry point (the CLI, the scheduler's child).
+
+    A signal can land while Python runs a finaliser (``__del__``), where an exception is
+    printed as "Exception ignored" and dropped, so the run would go on: there the stop is
+    sent again a moment later, to land in ordinary code."""
+    import signal
+    import threading
+    from types import FrameType
+
+    main = threading.main_thread()
+
+    def again(signum: int) -> None:
+        # To the main thread itself, so that a wait it is in ends at once (POSIX).
+        if hasattr(signal, "pthread_kill") and main.ident is not None:
+            signal.pthread_kill(main.ident, signum)
+        else:
+            signal.raise_signal(signum)
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                threading.Timer(0.05, again, (signum,)).start()
+                return
+            frame = frame.f_back
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
+# The scheduler's child process: a fresh interpreter that calls run_job_child. It is a
+# process, not a thread, so a hung job can be stopped at its timeout and a crash (even
+# of the interpreter) cannot take the scheduler down; it calls the library, not the CLI,
+# so nothing is parsed or rendered twice and no report is printed only to be thrown away.
+JOB_CHILD_CODE = "import sys; from sheet_crm.api import run_job_child; sys.exit(run_job_child(*sys.argv[1:]))"
+
+
+def run_job_isolated(job: Job, *, log_json: bool = False) -> Outcome:
+    """The scheduler's runner: run ``job`` in a child process that calls ``run_job``
+    (see ``JOB_CHILD_CODE``), stopped at the job's timeout."""
+    import sys
+
+    from .scheduling import subprocess_runner
+
+    command = [sys.executable, "-c", JOB_CHILD_CODE, str(job.path)]
+    return subprocess_runner(job, [*command, "--json"] if log_json else command)
+
+
+def run_job_child(job_file: str, *flags: str) -> int:
+    """The body of the scheduler's child process: ``run_job`` without the lock (the
+    scheduler holds it for the child's whole life). Returns the exit code (0 clean,
+    1 the data has errors, 2 or 3 failed); a failure is written to stderr as the CLI
+    writes it (``Error:``/``Fix:``), which is what the scheduler logs. SIGTERM (the
+    scheduler's timeout) unwinds like Ctrl-C, so temporary files are removed."""
+    import sys
+
+    stop_on_sigterm()
+    try:
+        return run_job(job_file, lock=False, log_json="--json" in flags).exit_code
+    except SheetCrmError as exc:
+        message, fix, code = str(exc), exc.fix, exc.exit_code
+    except KeyboardInterrupt:
+        message, fix, code = "Stopped before finishing; the workbook is as it was or fully written.", "", 3
+    except Exception as exc:  # reported, never a traceback in the scheduler's log
+        message = f"sheet-crm hit an unexpected problem ({type(exc).__name__}: {exc}); nothing was written."
+        fix, code = "Run the job with `sheet-crm --debug run-job FILE` to see the details.", 3
+    print(f"Error: {message}", file=sys.stderr)
+    if fix:
+        print(f"Fix: {fix}", file=sys.stderr)
+    return code
+
+
+def check_jobs(folder: str | Path) -> tuple[list[Job], list[ConfigError]]:
+    """``sheet-crm jobs check``: the job files in ``folder`` that are good, and a
+    ``ConfigError`` for each one that is not."""
+    from .scheduling import check_jobs as check
+
+    jobs, problems = check(Path(folder))
+    return list(jobs), list(problems)
+
+
+def schedule(folder: str | Path, *, log_json: bool = False) -> None:
+    """``sheet-crm schedule``: run the jobs in ``folder`` on their timetables until
+    SIGTERM or Ctrl-C (which stop it after the running job). Each job runs in its own
+    process (``run_job_isolated``) while the scheduler holds the workbook's lock.
+    Job files with problems, or none at all, raise ``UsageError`` before anything runs."""
+    import logging
+    from functools import partial
+
+    from .logs import LOGGER, setup_logging
+    from .scheduling import Scheduler
+    from .scheduling import check_jobs as check
+
+    path = setup_logging(as_json=log_json)
+    jobs, problems = check(Path(folder))
+    if problems:
+        first = problems[0]
+        raise UsageError(
+            f"{len(problems)} job files have problems; the first: {first.where}: {first.message}", first.fix
+        )
+    if not jobs:
+        raise UsageError(
+            f"There are no job files in {folder}.",
+            "Copy one of the examples in sync_jobs/ and change the workbook.",
+        )
+    scheduler = Scheduler(jobs, runner=partial(run_job_isolated, log_json=log_json))
+    logger = logging.getLogger(LOGGER)
+    for name, when in scheduler.next_runs():
+        logger.info("scheduled job=%r next=%s", name, when)
+    if path:
+        logger.info("log file: %s", path)
+    scheduler.run_forever()
+    logger.info("scheduler stopped")
+
+
+def watch(
+    workbook: str | Path,
+    *,
+    debounce: float = 3.0,
+    interval: float = 1.0,
+    today: date | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """``sheet-crm watch``: sync a local workbook each time it is saved, until Ctrl-C.
+
+    Each sync holds the workbook's lock, the same one ``run_job`` and the scheduler take,
+    so a watch never runs beside a job on the same file: while another run (or Excel)
+    holds the workbook, the sync waits and is tried again. Logs one line per sync.
+    ``sleep`` waits between looks (tests pass one that edits the file or stops)."""
+    import logging
+
+    from .errors import WorkbookLocked
+    from .logs import LOGGER, run_line, setup_logging
+    from .scheduling import Watcher, lock_key, workbook_lock
+
+    path = Path(workbook)
+    if not path.is_file():
+        raise UsageError(f"{path} is not a file.", "watch works on a local .xlsx workbook.")
+    setup_logging()
+    logger = logging.getLogger(LOGGER)
+    key = lock_key(str(path))
+    waiting = [False]
+
+    def action() -> bool:
+        try:
+            with workbook_lock(key):
+                report = run(str(path), COMMAND_STEPS["sync"], today=today, command="watch", incremental=True)
+        except WorkbookLocked as exc:
+            if not waiting[0]:  # said once per wait, not at every look
+                logger.info("sync waits: %s", exc)
+            waiting[0] = True
+            return False
+        except SheetCrmError as exc:
+            logger.error("sync failed: %s Fix: %s", exc, exc.fix)
+        else:
+            logger.info(run_line(report)[0])
+        waiting[0] = False
+        return True
+
+    watcher = Watcher(path, action, debounce=debounce)
+    watcher.start()
+    logger.info("watching %s (Ctrl-C to stop)", path)
+    try:
+        while True:
+            watcher.poll()
+            sleep(interval)
+    except KeyboardInterrupt:
+        logger.info("stopped watching")
+
+
+# ---------------------------------------------------------------- Google sign-in
+
+
+def auth_status(key_file: str | Path | None = None) -> Identity:
+    """``sheet-crm auth status``: the Google identity a Google Sheet run would use
+    (never a token or key)."""
+    from . import auth
+
+    return auth.status("auto", key_file)
+
+
+def auth_login(client_secrets: str | Path | None = None, *, open_browser: bool = True) -> Identity:
+    """``sheet-crm auth login``: sign in with the owner's Google account; the token is
+    cached privately. Returns the identity now in use."""
+    from . import auth
+
+    return auth.login(client_secrets, open_browser=open_browser)

@@ -1,19 +1,25 @@
 """The command line: parse arguments, call one library function, render, exit.
 
+Every command is a twin of one function in ``sheet_crm.api`` (``sheet-crm run-job`` is
+``api.run_job``, ``sheet-crm segment --show`` is ``api.segment_members``...): what the
+command does is in that function, so a scheduled job or a script makes the same call.
+This module only parses, renders (with ``sheet_crm.render``) and picks the exit code;
+it imports the api, the errors and rendering, nothing else of sheet-crm (import-linter
+checks it, and tests/test_architecture.py that each command makes exactly one call).
+
 Exit codes: 0 clean, 1 ran and found errors in the data, 2 usage, 3 could not run.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -21,13 +27,22 @@ from rich.table import Table as RichTable
 
 from . import api
 from ._version import __version__
-from .errors import SheetCrmError, UsageError
-from .render import finding_line, sort_findings
+from .errors import SheetCrmError
+from .render import describe_plan, finding_line, sort_findings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# emoji=False: a cell that says ":smile:" is printed as the owner typed it.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def _echo_json(payload: Any, **dumps: Any) -> None:
+    """--json output, written as it is: rich would spend seconds laying out the 16 MB
+    report of a 10,000-customer sync, for nothing."""
+    stream = out.file
+    stream.write(json.dumps(payload, **dumps) + "\n")
+    stream.flush()
 
 
 # ---------------------------------------------------------------- shared options
@@ -108,7 +123,7 @@ def _fail(ctx: click.Context, code: int, message: str, fix: str, exc: BaseExcept
         payload: dict[str, Any] = {"error": message, "fix": fix, "exit_code": code}
         if isinstance(exc, SheetCrmError):
             payload["type"] = type(exc).__name__
-        out.print(json.dumps(payload), markup=False)
+        _echo_json(payload)
     err.print(f"Error: {message}", markup=False)
     if fix:
         err.print(f"Fix: {fix}", markup=False)
@@ -137,31 +152,41 @@ def cli(debug: bool) -> None:
 
 
 def main() -> None:
-    # SIGTERM (systemd stop, a scheduler's timeout) unwinds like Ctrl-C, so temporary
-    # files are removed; the workbook itself is replaced atomically, never half-written.
-    def terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
+    api.stop_on_sigterm()  # SIGTERM unwinds like Ctrl-C: temporary files are removed
+    # A cell may hold a broken character (half of a surrogate pair), and findings and
+    # --json quote cells: written as \udc80 rather than failing the print after the
+    # workbook was written. UTF-8 whatever the locale, so --json is always UTF-8.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="backslashreplace")
     cli(prog_name="sheet-crm")
 
 
 # ---------------------------------------------------------------- running steps
 
 
+def _day(today: datetime | None) -> date | None:
+    return today.date() if today else None
+
+
 @contextmanager
-def _progress(enabled: bool, phases: int) -> Iterator[api.Progress]:
+def _progress(enabled: bool) -> Iterator[dict[str, Any]]:
     """A rich progress bar over a run's phases (read, each step, write), on a terminal
-    only; each message from the library starts the next phase."""
+    only: the library says how many phases there are (``on_phases``), and each message
+    it sends (``progress``) starts the next phase. Yields those two as keyword arguments."""
     if not enabled or not err.is_terminal:
-        yield lambda _msg: None
+        yield {}
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("Starting", total=phases)
+        task = bar.add_task("Starting", total=None)
         seen = [0]
+
+        def phases(total: int) -> None:
+            bar.update(task, total=total)
 
         def note(message: str) -> None:
             if seen[0]:
@@ -169,45 +194,17 @@ def _progress(enabled: bool, phases: int) -> Iterator[api.Progress]:
             seen[0] += 1
             bar.update(task, description=message)
 
-        yield note
-
-
-def _run_command(
-    command: str,
-    workbook: str,
-    *,
-    as_json: bool,
-    dry_run: bool,
-    today: datetime | None,
-    options: dict[str, Any] | None = None,
-    force: bool = False,
-) -> api.RunReport:
-    from .steps import plan_steps
-
-    phases = len(plan_steps(api.COMMAND_STEPS[command])) + (1 if dry_run else 2)  # read, steps, write
-    with _progress(not as_json, phases) as progress:
-        report = api.run(
-            workbook,
-            api.COMMAND_STEPS[command],
-            today=today.date() if today else None,
-            dry_run=dry_run,
-            options=options,
-            command=command,
-            progress=progress,
-            incremental=command == "sync",
-            force=force,
-        )
-    return report
+        yield {"progress": note, "on_phases": phases}
 
 
 def _emit(
     report: api.RunReport, as_json: bool, *, extra: dict[str, Any] | None = None, show_findings: int = 20
-) -> None:
+) -> NoReturn:
     if as_json:
         payload = report.to_dict()
         if extra:
             payload.update(extra)
-        out.print(json.dumps(payload, default=str, ensure_ascii=False), markup=False)
+        _echo_json(payload, default=str, ensure_ascii=False)
         sys.exit(report.exit_code)
     for line in report.summary_lines():
         out.print(line, markup=False)
@@ -227,7 +224,7 @@ def _emit(
                 markup=False,
             )
     if report.dry_run:
-        plan = api.describe_plan(report.plan)
+        plan = describe_plan(report.plan)
         out.print("Dry run: nothing was written. It would write:", markup=False)
         for tab, n in plan["tabs"].items():
             out.print(f"  tab {tab}: {n} rows", markup=False)
@@ -280,14 +277,15 @@ def step_command(name: str, help_text: str, *extra: Callable[[F], F]) -> Callabl
 def validate_cmd(
     workbook: str, as_json: bool, dry_run: bool, today: datetime | None, check_domains: bool
 ) -> None:
-    report = _run_command(
-        "validate",
-        workbook,
-        as_json=as_json,
-        dry_run=dry_run,
-        today=today,
-        options={"check_domains": check_domains},
-    )
+    with _progress(not as_json) as bar:
+        report = api.run_command(
+            "validate",
+            workbook,
+            today=_day(today),
+            dry_run=dry_run,
+            options={"check_domains": check_domains},
+            **bar,
+        )
     _emit(report, as_json)
 
 
@@ -313,14 +311,15 @@ def validate_cmd(
 def dedupe_cmd(
     workbook: str, as_json: bool, dry_run: bool, today: datetime | None, auto_merge_above: float | None
 ) -> None:
-    report = _run_command(
-        "dedupe",
-        workbook,
-        as_json=as_json,
-        dry_run=dry_run,
-        today=today,
-        options={"auto_merge_above": auto_merge_above},
-    )
+    with _progress(not as_json) as bar:
+        report = api.run_command(
+            "dedupe",
+            workbook,
+            today=_day(today),
+            dry_run=dry_run,
+            options={"auto_merge_above": auto_merge_above},
+            **bar,
+        )
     _emit(report, as_json, show_findings=0)
 
 
@@ -338,7 +337,7 @@ def undo_merge_cmd(workbook: str, cluster_id: str, as_json: bool, dry_run: bool)
     """
     result = api.undo_merge(workbook, cluster_id, dry_run=dry_run)
     if as_json:
-        out.print(json.dumps(result, default=str), markup=False)
+        _echo_json(result, default=str)
         return
     for line in result["summary"]:
         out.print(line, markup=False)
@@ -354,7 +353,8 @@ def undo_merge_cmd(workbook: str, cluster_id: str, as_json: bool, dry_run: bool)
     """,
 )
 def tiers_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None) -> None:
-    report = _run_command("tiers", workbook, as_json=as_json, dry_run=dry_run, today=today)
+    with _progress(not as_json) as bar:
+        report = api.run_command("tiers", workbook, today=_day(today), dry_run=dry_run, **bar)
     _emit(report, as_json, show_findings=0)
 
 
@@ -375,22 +375,24 @@ def tiers_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | Non
 def segment_cmd(
     workbook: str, as_json: bool, dry_run: bool, today: datetime | None, show: str | None
 ) -> None:
-    report = _run_command(
-        "segment", workbook, as_json=as_json, dry_run=dry_run, today=today, options={"show": show}
-    )
-    if show:
-        members = report.outputs["segments"].result.members_of(show)
-        if as_json:
-            out.print(json.dumps({"segment": show, "members": members}, default=str), markup=False)
-            sys.exit(0)
-        table = RichTable(title=f"{show}: {len(members)} customers")
-        for column in ("Customer ID", "Name", "Reason"):
-            table.add_column(column)
-        for m in members:
-            table.add_row(m["customer_id"], m["name"], m["reason"])
-        out.print(table)
+    if not show:
+        with _progress(not as_json) as bar:
+            report = api.run_command(
+                "segment", workbook, today=_day(today), dry_run=dry_run, options={"show": show}, **bar
+            )
+        _emit(report, as_json, show_findings=0)
+    with _progress(not as_json) as bar:
+        found = api.segment_members(workbook, show, today=_day(today), dry_run=dry_run, **bar)
+    if as_json:
+        _echo_json({"segment": show, "members": found.members}, default=str)
         sys.exit(0)
-    _emit(report, as_json, show_findings=0)
+    table = RichTable(title=f"{show}: {len(found.members)} customers")
+    for column in ("Customer ID", "Name", "Reason"):
+        table.add_column(column)
+    for m in found.members:
+        table.add_row(m["customer_id"], m["name"], m["reason"])
+    out.print(table, markup=False)
+    sys.exit(0)
 
 
 @step_command(
@@ -416,41 +418,41 @@ def segment_cmd(
 def drafts_cmd(
     workbook: str, as_json: bool, dry_run: bool, today: datetime | None, export_dir: Path | None
 ) -> None:
-    from .export import ExportFailed, check_export_dir, plan_export, write_export
+    if export_dir is None:
+        with _progress(not as_json) as bar:
+            report = api.run_command("drafts", workbook, today=_day(today), dry_run=dry_run, **bar)
+        _emit(report, as_json, show_findings=0)
+    with _progress(not as_json) as bar:
+        done = api.export_drafts(workbook, export_dir, today=_day(today), dry_run=dry_run, **bar)
+    lines, extra = _export_lines(done)
+    if not as_json:
+        for line in lines:
+            out.print(line, markup=False)
+    _emit(done.report, as_json, extra=extra, show_findings=0)
 
-    # A folder that cannot take the export is refused before the workbook is written.
-    folder_exists = check_export_dir(export_dir) if export_dir is not None else True
-    report = _run_command("drafts", workbook, as_json=as_json, dry_run=dry_run, today=today)
-    extra: dict[str, Any] = {}
-    if export_dir is not None:
-        plan = plan_export(report.outputs["outreach"].result)
-        lines = list(plan.notes)
-        if plan.unexported:
-            lines.append(f"Not exported: {len(plan.unexported)} approved drafts (see Issues):")
-            lines += [f"  {u.draft_id[:40]}: {u.reason}" for u in plan.unexported]
-        extra["not_exported"] = [{"draft_id": u.draft_id, "reason": u.reason} for u in plan.unexported]
-        if dry_run:
-            extra["would_export"] = plan.names
-            created = "" if folder_exists or not plan.files else " (the folder would be created)"
-            lines.insert(0, f"Dry run: would export {len(plan.files)} files to {export_dir}{created}:")
-            lines[1:1] = [f"  {name}" for name in plan.names]
-        else:
-            try:
-                written = write_export(plan, export_dir)
-            except ExportFailed as exc:
-                raise ExportFailed(
-                    f"The workbook {report.source} was written, then the export stopped: {exc.message}",
-                    exc.fix,
-                    exc.written,
-                ) from exc
-            extra["exported"] = [str(p) for p in written.written]
-            extra["export_skipped"] = [{"file": name, "reason": why} for name, why in written.skipped]
-            lines.insert(0, f"Exported {len(written.written)} files to {export_dir}.")
-            lines += [f"Not written: {name}: {why}." for name, why in written.skipped]
-        if not as_json:
-            for line in lines:
-                out.print(line, markup=False)
-    _emit(report, as_json, extra=extra, show_findings=0)
+
+def _export_lines(done: api.DraftsExport) -> tuple[list[str], dict[str, Any]]:
+    """What an export says on the terminal, and what it adds to --json."""
+    plan = done.plan
+    lines = list(plan.notes)
+    if plan.unexported:
+        lines.append(f"Not exported: {len(plan.unexported)} approved drafts (see Issues):")
+        lines += [f"  {u.draft_id[:40]}: {u.reason}" for u in plan.unexported]
+    extra: dict[str, Any] = {
+        "not_exported": [{"draft_id": u.draft_id, "reason": u.reason} for u in plan.unexported]
+    }
+    if done.written is None:  # a dry run
+        extra["would_export"] = plan.names
+        created = "" if done.folder_existed or not plan.files else " (the folder would be created)"
+        lines.insert(0, f"Dry run: would export {len(plan.files)} files to {done.folder}{created}:")
+        lines[1:1] = [f"  {name}" for name in plan.names]
+    else:
+        written = done.written
+        extra["exported"] = [str(p) for p in written.written]
+        extra["export_skipped"] = [{"file": name, "reason": why} for name, why in written.skipped]
+        lines.insert(0, f"Exported {len(written.written)} files to {done.folder}.")
+        lines += [f"Not written: {name}: {why}." for name, why in written.skipped]
+    return lines, extra
 
 
 @step_command(
@@ -469,15 +471,10 @@ def drafts_cmd(
     click.option("--force", is_flag=True, help="Run even when nothing changed since the last run."),
 )
 def sync_cmd(workbook: str, as_json: bool, dry_run: bool, today: datetime | None, force: bool) -> None:
-    from .logs import run_line, setup_logging
-
-    report = _run_command("sync", workbook, as_json=as_json, dry_run=dry_run, today=today, force=force)
-    if not dry_run:
-        setup_logging(as_json=as_json, to_file=True)
-        import logging
-
-        line, fields = run_line(report)
-        logging.getLogger("sheet_crm").info(line, extra={"fields": fields})
+    with _progress(not as_json) as bar:
+        report = api.sync(
+            workbook, today=_day(today), dry_run=dry_run, force=force, log=True, log_json=as_json, **bar
+        )
     _emit(report, as_json)
 
 
@@ -498,28 +495,7 @@ def run_job_cmd(job_file: Path, as_json: bool, today: datetime | None, dry_run: 
     Example:
         sheet-crm run-job sync_jobs/demo-daily.toml
     """
-    import logging
-
-    from .logs import run_line, setup_logging
-    from .scheduling import load_job, workbook_lock
-
-    setup_logging(as_json=as_json)
-    job = load_job(job_file)
-    steps: list[str] = []
-    for name in job.steps:
-        steps.extend(s for s in api.COMMAND_STEPS[name] if s not in steps)
-    with workbook_lock(job.lock_key):
-        report = api.run(
-            job.workbook,
-            steps,
-            today=today.date() if today else None,
-            command=f"job {job.name}",
-            incremental="sync" in job.steps,
-            backend_options=job.backend_options(),
-            dry_run=dry_run,
-        )
-    line, fields = run_line(report)
-    logging.getLogger("sheet_crm").info("job=%r %s", job.name, line, extra={"fields": fields})
+    report = api.run_job(job_file, today=_day(today), dry_run=dry_run, log_json=as_json)
     _emit(report, as_json, show_findings=0)
 
 
@@ -538,28 +514,23 @@ def jobs_check_cmd(folder: Path, as_json: bool) -> None:
     Example:
         sheet-crm jobs check sync_jobs/
     """
-    from .scheduling import check_jobs
-
-    jobs, problems = check_jobs(folder)
+    jobs, problems = api.check_jobs(folder)
     if as_json:
-        out.print(
-            json.dumps(
-                {
-                    "jobs": [
-                        {
-                            "file": str(j.path),
-                            "name": j.name,
-                            "workbook": j.workbook,
-                            "steps": list(j.steps),
-                            "every": str(j.every),
-                            "timezone": j.timezone,
-                        }
-                        for j in jobs
-                    ],
-                    "problems": [p.to_dict() for p in problems],
-                }
-            ),
-            markup=False,
+        _echo_json(
+            {
+                "jobs": [
+                    {
+                        "file": str(j.path),
+                        "name": j.name,
+                        "workbook": j.workbook,
+                        "steps": list(j.steps),
+                        "every": str(j.every),
+                        "timezone": j.timezone,
+                    }
+                    for j in jobs
+                ],
+                "problems": [p.to_dict() for p in problems],
+            }
         )
     else:
         for j in jobs:
@@ -583,31 +554,7 @@ def schedule_cmd(folder: Path, as_json: bool) -> None:
     Example:
         sheet-crm schedule sync_jobs/
     """
-    import logging
-
-    from .logs import setup_logging
-    from .scheduling import Scheduler, check_jobs
-
-    path = setup_logging(as_json=as_json)
-    jobs, problems = check_jobs(folder)
-    if problems:
-        first = problems[0]
-        raise UsageError(
-            f"{len(problems)} job files have problems; the first: {first.where}: {first.message}", first.fix
-        )
-    if not jobs:
-        raise UsageError(
-            f"There are no job files in {folder}.",
-            "Copy one of the examples in sync_jobs/ and change the workbook.",
-        )
-    scheduler = Scheduler(jobs)
-    logger = logging.getLogger("sheet_crm")
-    for name, when in scheduler.next_runs():
-        logger.info("scheduled job=%r next=%s", name, when)
-    if path:
-        logger.info("log file: %s", path)
-    scheduler.run_forever()
-    logger.info("scheduler stopped")
+    api.schedule(folder, log_json=as_json)
 
 
 @cli.command("watch")
@@ -622,40 +569,13 @@ def schedule_cmd(folder: Path, as_json: bool) -> None:
 @click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between looks.")
 def watch_cmd(workbook: str, debounce: float, interval: float) -> None:
     """Run sync each time a local workbook is saved (waits until Excel or LibreOffice
-    has closed it). Stop with Ctrl-C.
+    has closed it, and while a job runs on it). Stop with Ctrl-C.
 
     \b
     Example:
         sheet-crm watch my-crm.xlsx
     """
-    import logging
-    import time
-
-    from .logs import run_line, setup_logging
-    from .scheduling import Watcher
-
-    path = Path(workbook)
-    if not path.is_file():
-        raise UsageError(f"{path} is not a file.", "watch works on a local .xlsx workbook.")
-    setup_logging()
-    logger = logging.getLogger("sheet_crm")
-
-    def action() -> None:
-        try:
-            report = api.run(str(path), api.COMMAND_STEPS["sync"], command="watch", incremental=True)
-            logger.info(run_line(report)[0])
-        except SheetCrmError as exc:
-            logger.error("sync failed: %s Fix: %s", exc, exc.fix)
-
-    watcher = Watcher(path, action, debounce=debounce)
-    watcher.start()
-    logger.info("watching %s (Ctrl-C to stop)", path)
-    try:
-        while True:
-            watcher.poll()
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        logger.info("stopped watching")
+    api.watch(workbook, debounce=debounce, interval=interval)
 
 
 # ---------------------------------------------------------------- workbooks
@@ -673,7 +593,7 @@ def tabs_cmd(workbook: str, as_json: bool) -> None:
     """
     tabs = api.describe_tabs(workbook)
     if as_json:
-        out.print(json.dumps(tabs), markup=False)
+        _echo_json(tabs)
         return
     table = RichTable()
     for column in ("Tab", "Owner", "Rows", "Header row", "Reads as"):
@@ -699,14 +619,9 @@ def templates_cmd(as_json: bool) -> None:
     Example:
         sheet-crm templates
     """
-    from .starter import list_templates
-
-    items = list_templates()
+    items = api.list_templates()
     if as_json:
-        out.print(
-            json.dumps([{"name": t.name, "title": t.title, "description": t.description} for t in items]),
-            markup=False,
-        )
+        _echo_json([{"name": t.name, "title": t.title, "description": t.description} for t in items])
         return
     for t in items:
         out.print(f"{t.name:<10} {t.title}: {t.description}", markup=False)
@@ -730,24 +645,17 @@ def init_cmd(template: str, force: bool, dry_run: bool, path: Path) -> None:
     Example:
         sheet-crm init --template hotel my-crm.xlsx
     """
-    from .starter import build_workbook, list_templates, load_template
-
-    if dry_run:
-        if template not in {t.name for t in list_templates()}:
-            build_workbook(template, path, overwrite=force)  # raises the usual clear error
-        if path.exists() and not force:
-            raise UsageError(f"{path} already exists.", "Choose another file name, or add --force.")
-        spec = load_template(template)
-        out.print(f"Dry run: nothing was written. It would create {path} with the tabs:", markup=False)
+    made = api.init_workbook(template, path, force=force, dry_run=dry_run)
+    if made.dry_run:
+        out.print(f"Dry run: nothing was written. It would create {made.path} with the tabs:", markup=False)
         out.print("  About: what every tab and column is for", markup=False)
-        for tab in spec.tabs:
-            out.print(f"  {tab.name}: {', '.join(tab.headers)} ({len(tab.rows)} example rows)", markup=False)
+        for name, headers, examples in made.tabs:
+            out.print(f"  {name}: {', '.join(headers)} ({examples} example rows)", markup=False)
         return
-    written = build_workbook(template, path, overwrite=force)
     out.print(
-        f"Created {written} from the '{template}' template. "
+        f"Created {made.path} from the '{template}' template. "
         f"Open it, replace the example rows with your customers, then run "
-        f"`sheet-crm sync {written}`.",
+        f"`sheet-crm sync {made.path}`.",
         markup=False,
     )
 
@@ -774,38 +682,30 @@ def demo_cmd(
     Example:
         sheet-crm demo demo/crm.xlsx --customers 500 --seed 3
     """
-    import tempfile
-
-    from .demo import write_demo
-
-    day = today.date() if today else date.today()
-    if dry_run:  # build it in a scratch folder, compute everything, show what it would hold
-        with tempfile.TemporaryDirectory() as scratch:
-            made = write_demo(Path(scratch) / path.name, customers=customers, seed=seed, today=day)
-            report = _run_command("sync", str(made), as_json=as_json, dry_run=True, today=today)
-            if not as_json:
-                out.print(f"Would create {path} ({customers} customers).", markup=False)
-            _emit(report, as_json, show_findings=0)
-    created = write_demo(path, customers=customers, seed=seed, today=day)
-    if not as_json:
-        out.print(f"Created demo workbook {created} ({customers} customers).", markup=False)
-    report = _run_command("sync", str(created), as_json=as_json, dry_run=False, today=today)
-    if not as_json:
-        for line in report.summary_lines():
-            out.print(line, markup=False)
-        out.print(
-            f"{len(report.errors)} errors and {len(report.warnings)} warnings found "
-            f"(the demo has them on purpose).",
-            markup=False,
-        )
-        out.print(
-            f"Open {created} and look at the tabs: "
-            + ", ".join(report.written.tabs_written if report.written else [])
-            + ".",
-            markup=False,
-        )
-        sys.exit(0)
-    _emit(report, as_json)
+    with _progress(not as_json) as bar:
+        made = api.demo(path, customers=customers, seed=seed, today=_day(today), dry_run=dry_run, **bar)
+    report = made.report
+    if dry_run:
+        if not as_json:
+            out.print(f"Would create {made.path} ({made.customers} customers).", markup=False)
+        _emit(report, as_json, show_findings=0)
+    if as_json:
+        _emit(report, as_json)
+    out.print(f"Created demo workbook {made.path} ({made.customers} customers).", markup=False)
+    for line in report.summary_lines():
+        out.print(line, markup=False)
+    out.print(
+        f"{len(report.errors)} errors and {len(report.warnings)} warnings found "
+        f"(the demo has them on purpose).",
+        markup=False,
+    )
+    out.print(
+        f"Open {made.path} and look at the tabs: "
+        + ", ".join(report.written.tabs_written if report.written else [])
+        + ".",
+        markup=False,
+    )
+    sys.exit(0)
 
 
 # ---------------------------------------------------------------- Google sign-in
@@ -826,11 +726,9 @@ def auth_status_cmd(key_file: str | None, as_json: bool) -> None:
     Example:
         sheet-crm auth status
     """
-    from . import auth
-
-    identity = auth.status("auto", key_file)
+    identity = api.auth_status(key_file)
     if as_json:
-        out.print(json.dumps(identity.to_dict()), markup=False)
+        _echo_json(identity.to_dict())
     elif identity.kind == "none":
         out.print(f"No Google identity: {identity.source}", markup=False)
         if identity.fix:
@@ -852,9 +750,7 @@ def auth_login_cmd(client_secrets: str | None, no_browser: bool) -> None:
     Example:
         sheet-crm auth login --client-secrets client_secret.json
     """
-    from . import auth
-
-    identity = auth.login(client_secrets, open_browser=not no_browser)
+    identity = api.auth_login(client_secrets, open_browser=not no_browser)
     out.print(f"Signed in. sheet-crm will use {identity.describe()}.", markup=False)
 
 

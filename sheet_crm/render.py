@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .findings import Finding, Severity
-from .workbook import ToolTab
+from .workbook import ToolTab, WritePlan
 
 ISSUES_HEADERS = [
     "Severity",
@@ -75,7 +76,37 @@ def issues_tab(findings: Iterable[Finding]) -> ToolTab:
     )
 
 
+SHOWN_VALUE = 60  # characters of a value a terminal finding line shows
+
+
 def finding_line(f: Finding) -> str:
-    value = f" [{f.value}]" if f.value not in (None, "") else ""
+    """One finding for the terminal. A long value (a 400-digit number, a pasted page) is
+    cut to its first ``SHOWN_VALUE`` characters and says how long it is; the Issues tab
+    and ``--json`` keep it whole."""
+    value = ""
+    if f.value not in (None, ""):
+        typed = str(f.value)
+        if len(typed) > SHOWN_VALUE:
+            typed = f"{typed[:SHOWN_VALUE]}... ({len(typed):,} characters)"
+        value = f" [{typed}]"
     fix = f" Fix: {f.fix}" if f.fix else ""
     return f"{f.severity}: {f.location}{value}: {f.problem}{fix}"
+
+
+def describe_plan(plan: WritePlan) -> dict[str, Any]:
+    """What a run writes (or, on a dry run, would write): rows per tab, each cell edit
+    in the owner's tabs with its value before and after, each row appended."""
+    return {
+        "tabs": {t.name: len(t.rows) for t in plan.tabs},
+        "cell_edits": [
+            {"cell": e.location.cell, "from": _plain(e.expected), "to": _plain(e.value), "reason": e.reason}
+            for e in plan.edits
+        ],
+        "appends": [{"tab": a.tab, "reason": a.reason} for a in plan.appends],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -17,10 +17,14 @@ A job file names a workbook, the steps, when to run, and where credentials are
 ``service_account_file`` may also be written at the top level, without ``[credentials]``.
 Like ``workbook``, a relative key path is relative to the job file's folder.
 
-Each run happens in a child process (``sheet-crm run-job FILE``) so a job that
-hangs can be stopped at its timeout without taking the scheduler down, and the
-workbook write is atomic, so stopping a job leaves the workbook as it was or
-fully written.
+This module is the machinery, not the job: ``Scheduler`` keeps the timetables and
+the workbook locks and hands each due job to a runner it is given.
+``subprocess_runner`` runs one job in a child process, so a job that hangs is stopped
+at its timeout and a job that crashes (even the interpreter) cannot take the scheduler
+down; the workbook write is atomic, so stopping a job leaves the workbook as it was or
+fully written. What the child runs is the library's ``api.run_job`` (see
+``api.run_job_isolated``): the api builds the child's command, so this module never
+imports the api, which imports it.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import tomllib
@@ -43,6 +46,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import filelock
 import schedule
 
 from .errors import ConfigError, WorkbookLocked
@@ -126,9 +130,15 @@ class Job:
     @property
     def lock_key(self) -> str:
         """Jobs on the same workbook share a lock."""
-        if self.workbook.startswith(("gsheet:", "https://")):
-            return self.workbook
-        return str(Path(self.workbook).resolve())
+        return lock_key(self.workbook)
+
+
+def lock_key(workbook: str) -> str:
+    """What names a workbook's lock: a Google Sheet's reference, or a local file's full path
+    (so a job, ``run-job`` and ``watch`` on the same file share one lock, however each names it)."""
+    if workbook.startswith(("gsheet:", "https://")):
+        return workbook
+    return str(Path(workbook).resolve())
 
 
 def parse_every(text: str) -> Every:
@@ -344,79 +354,51 @@ def lock_path(job_or_key: Job | str) -> Path:
     return Path(user_data_dir("sheet-crm")) / "locks" / f"{digest}.lock"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextmanager
-def workbook_lock(
-    key: str, *, stale_after: float = 6 * 3600, now: Callable[[], float] = time.time
-) -> Iterator[Path]:
-    """Hold the lock of one workbook so no two sheet-crm runs overlap on it.
+def workbook_lock(key: str) -> Iterator[Path]:
+    """Hold the lock of one workbook so no two sheet-crm runs overlap on it; a second
+    run is refused at once with ``WorkbookLocked``.
 
-    The lock is a file created atomically (O_EXCL) holding the holder's pid, host and
-    start time. A lock left by a crashed run is stale when its process is gone (same
-    host) or it is older than ``stale_after`` seconds; a stale lock is taken over.
+    The lock is the operating system's (flock, or its Windows twin, through ``filelock``)
+    on a file beside the workbook: a run that dies, however it dies, holds it no longer,
+    so a crashed run never blocks the next one and no process number is ever judged. The
+    file names the holder (process and host) only so that a refusal can say who it is.
     """
     path = lock_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": now()}
-    for _attempt in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            holder = _read_lock(path)
-            if holder is not None and not _is_stale(holder, stale_after, now()):
-                raise WorkbookLocked(
-                    f"Another sheet-crm run (process {holder.get('pid')} on {holder.get('host')}) is "
-                    "working on this workbook.",
-                    f"Wait for it to finish; if no run is going, delete the lock file {path}.",
-                    where=key,
-                ) from None
-            with suppress(FileNotFoundError):
-                path.unlink()
-            continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump(me, fh)
-        try:
-            yield path
-        finally:
-            holder = _read_lock(path)
-            if holder is not None and holder.get("pid") == me["pid"]:
-                with suppress(FileNotFoundError):
-                    path.unlink()
-        return
-    raise WorkbookLocked(
-        "Could not take the workbook's lock.", f"Delete {path} if no run is going.", where=key
-    )
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        holder = _read_lock(path)
+        who = f" (process {holder['pid']} on {holder['host']})" if {"pid", "host"} <= holder.keys() else ""
+        raise WorkbookLocked(
+            f"Another sheet-crm run{who} is working on this workbook.",
+            "Wait for it to finish, then run again. (A run that stopped or crashed holds no lock, "
+            "so this one is still going.)",
+            where=key,
+        ) from None
+    try:
+        # Best effort: on Windows the locked file may refuse a second handle.
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        with suppress(OSError):
+            path.write_text(json.dumps(holder))
+        yield path
+    finally:
+        # Removed while still held, so no lock file is left behind; a run that opened the
+        # old file meanwhile finds it unlinked once it gets the lock and opens the path
+        # afresh (filelock checks the link count).
+        with suppress(OSError):
+            path.unlink()
+        lock.release()
 
 
-def _read_lock(path: Path) -> dict[str, Any] | None:
+def _read_lock(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else {}
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError):
-        return {}  # unreadable: treat as stale
-
-
-def _is_stale(holder: dict[str, Any], stale_after: float, now: float) -> bool:
-    if not holder:
-        return True
-    started = holder.get("started")
-    if not isinstance(started, int | float) or now - started > stale_after:
-        return True
-    if holder.get("host") == socket.gethostname():
-        pid = holder.get("pid")
-        return not (isinstance(pid, int) and _pid_alive(pid))
-    return False
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 # ---------------------------------------------------------------- running
@@ -435,15 +417,17 @@ class Outcome:
 Runner = Callable[[Job], Outcome]
 
 
-def subprocess_runner(job: Job, command: Sequence[str] | None = None) -> Outcome:
-    """Run one job in a child process with its timeout; a hung job is stopped
-    (SIGTERM, then SIGKILL) and reported, the scheduler carries on. ``command``
-    replaces the child's command line (tests)."""
+def subprocess_runner(job: Job, command: Sequence[str]) -> Outcome:
+    """Run one job as the child process ``command`` with the job's timeout. A hung job
+    is stopped (SIGTERM, then SIGKILL) and reported; the scheduler carries on. The child
+    is in its own session, so Ctrl-C on the scheduler's terminal stops the scheduler after
+    the job instead of breaking the job. Exit codes 0 (clean) and 1 (the data has
+    errors) are a job that ran; the child's ``Error:``/``Fix:`` lines on stderr are the
+    outcome's message."""
     started = datetime.now()
     t0 = time.monotonic()
-    cmd = list(command or [sys.executable, "-m", "sheet_crm", "run-job", str(job.path), "--json"])
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
         _out, err = proc.communicate(timeout=job.timeout_minutes * 60)
@@ -478,15 +462,17 @@ class Scheduler:
 
     Built on ``schedule``: a run that was missed while the machine slept happens once
     when it wakes (``schedule`` runs an overdue job once, then plans the next run from
-    now). Jobs on the same workbook never overlap (``workbook_lock``); a failing job is
-    logged and simply runs again at its next time. ``stop()`` (SIGTERM, Ctrl-C) ends
-    the loop after the job that is running.
+    now). Jobs on the same workbook never overlap: the scheduler holds the workbook's
+    lock (``workbook_lock``) for as long as ``runner`` runs the job, so the runner must
+    not take it again. A failing job is logged and simply runs again at its next time.
+    ``stop()`` (SIGTERM, Ctrl-C) ends the loop after the job that is running.
+    ``runner`` runs one job; ``api.schedule`` gives ``api.run_job_isolated``.
     """
 
     def __init__(
         self,
         jobs: Sequence[Job],
-        runner: Runner = subprocess_runner,
+        runner: Runner,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.jobs = [j for j in jobs if j.enabled]
@@ -509,7 +495,7 @@ class Scheduler:
 
     def _run_one(self, job: Job) -> None:
         try:
-            with workbook_lock(job.lock_key, stale_after=max(job.timeout_minutes * 120, 3600)):
+            with workbook_lock(job.lock_key):
                 outcome = self.runner(job)
         except WorkbookLocked as exc:
             outcome = Outcome(job.name, False, datetime.now(), 0.0, f"skipped: {exc.message}", 3)
@@ -571,10 +557,12 @@ class Watcher:
     """Runs ``action`` when a local workbook is saved: after its modification time
     has stayed the same for ``debounce`` seconds and no Excel/LibreOffice lock file
     is beside it. Our own writes change the file too: the fingerprint after an
-    action is taken as seen, so a sync does not trigger itself."""
+    action is taken as seen, so a sync does not trigger itself. An action that returns
+    False could not run yet (another run holds the workbook): the change stays
+    pending and is tried again after another ``debounce``."""
 
     path: Path
-    action: Callable[[], None]
+    action: Callable[[], bool | None]
     debounce: float = 3.0
     clock: Callable[[], float] = time.monotonic
     _seen: tuple[int, int] | None = None
@@ -604,7 +592,9 @@ class Watcher:
             return False
         if any(p.exists() for p in lock_files_for(self.path)):
             return False
-        self.action()
+        if self.action() is False:
+            self._changed_at = self.clock()
+            return False
         self._seen = self.fingerprint()
         self._pending = None
         return True

@@ -88,3 +88,59 @@ def test_public_api_is_curated() -> None:
     public = {n for n in dir(sheet_crm) if not n.startswith("_")} - {"annotations"}
     modules = {n for n in public if isinstance(getattr(sheet_crm, n), type(sheet_crm))}
     assert public - modules == set(sheet_crm.__all__) - {"__version__"}
+
+
+def test_a_long_value_is_shortened_in_the_terminal_finding_list() -> None:
+    from sheet_crm.findings import Finding, Location, Severity
+    from sheet_crm.render import finding_line
+
+    digits = "7" * 400
+    where = Location("Orders", 5, 4, "Amount")
+    f = Finding("amount-invalid", Severity.ERROR, where, "Not an amount.", "Fix it.", digits)
+    line = finding_line(f)
+    assert f"[{'7' * 60}... (400 characters)]" in line and digits not in line
+    assert line.endswith("Not an amount. Fix: Fix it.")
+    short = Finding("x", Severity.WARNING, Location("Orders", 5, 4, "Amount"), "P.", "", "12.5")
+    assert "[12.5]: P." in finding_line(short)
+
+
+def test_a_broken_character_in_output_is_escaped_not_a_crash(tmp_path: Path) -> None:
+    """Half a surrogate pair (read from a damaged cell) in what a command prints comes
+    out as \\udcxx instead of failing the print after the workbook was written."""
+    import os
+    import subprocess
+    import sys
+
+    tab = {"owner": "you", "rows": 3, "header_row": 1, "kind": None, "could_be": None}
+    tab |= {"note": "", "warning": ""}
+    code = (
+        "import sys\n"
+        "from sheet_crm import api, cli\n"
+        f"api.describe_tabs = lambda _wb: [{{'tab': 'Notes \\udc80', **{tab!r}}}]\n"
+        "sys.argv = ['sheet-crm', 'tabs', 'x.xlsx']\n"
+        "cli.main()\n"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "SHEET_CRM_LOG_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"Notes \\udc80" in done.stdout
+
+
+@pytest.mark.parametrize("as_json", [[], ["--json"]], ids=["text", "json"])
+def test_what_the_owner_typed_is_printed_as_typed(
+    monkeypatch: pytest.MonkeyPatch, as_json: list[str]
+) -> None:
+    """rich would turn ":smile:" into an emoji and "[b]x[/b]" into a bold x; a tab name or a
+    customer's name is printed exactly as it is in the workbook."""
+    from types import SimpleNamespace
+
+    typed = "Ann :smile: [b]x[/b]"
+    tab = {"tab": typed, "owner": "you", "rows": 1, "header_row": 1, "kind": None}
+    tab |= {"could_be": None, "note": "", "warning": ""}
+    monkeypatch.setattr(api, "describe_tabs", lambda _wb: [tab])
+    result = CliRunner().invoke(cli, ["tabs", "x.xlsx", *as_json])
+    assert result.exit_code == 0 and typed in result.output
+    member = {"customer_id": "C-00001", "name": typed, "reason": "one order"}
+    monkeypatch.setattr(api, "segment_members", lambda *_a, **_k: SimpleNamespace(members=[member]))
+    result = CliRunner().invoke(cli, ["segment", "x.xlsx", "--show", "VIP", *as_json])
+    assert result.exit_code == 0 and typed in result.output

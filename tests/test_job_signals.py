@@ -51,3 +51,26 @@ def test_sigterm_mid_job_leaves_old_or_new_workbook(tmp_path: Path, demo_bytes: 
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp") or p.name.startswith("~$")]
     assert leftovers == []
     assert not (tmp_path / f".{wb.name}.sheet-crm.lock").exists()  # the job lock is released too
+
+
+def test_a_sigterm_that_lands_in_a_finaliser_still_stops_the_run() -> None:
+    """Python drops an exception raised in ``__del__`` ("Exception ignored ..."), so a
+    stop that lands there would be lost and the job would run on: it is sent again."""
+    code = (
+        "import os, signal, time\n"
+        "from sheet_crm import api\n"
+        "api.stop_on_sigterm()\n"
+        "class Finalised:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        sum(range(100_000))  # the handler runs here, inside __del__\n"
+        "try:\n"
+        "    Finalised()\n"
+        "    time.sleep(5)\n"
+        "    print('ran on')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "stopped", done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as real_datetime
 import json
 import os
+import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -162,14 +164,48 @@ def test_stale_locks_are_taken_over(tmp_path: Path) -> None:
     path = lock_path(key)
     dead_pid = 2**22 + 12345  # beyond pid_max on this machine: no such process
     path.write_text(json.dumps({"pid": dead_pid, "host": socket.gethostname(), "started": 1e12}))
-    with workbook_lock(key, now=lambda: 1e12 + 1):
+    with workbook_lock(key):
         assert json.loads(path.read_text())["pid"] == os.getpid()
     path.write_text(json.dumps({"pid": os.getpid(), "host": "elsewhere", "started": 0}))
-    with workbook_lock(key, stale_after=60, now=lambda: 1e6):  # very old: stale
+    with workbook_lock(key):  # very old, another host: no lock holds it
         pass
     path.write_text("not json")
     with workbook_lock(key):  # unreadable: stale
         pass
+    # A process number reused by a live process (here: this one, just now) no longer
+    # blocks: only a lock the operating system holds does.
+    path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}))
+    with workbook_lock(key):
+        pass
+    assert not path.exists()
+
+
+def test_a_crashed_holders_lock_dies_with_it(tmp_path: Path) -> None:
+    key = str(tmp_path / "wb.xlsx")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from sheet_crm.scheduling import workbook_lock\n"
+            "with workbook_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(120)",
+            key,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WorkbookLocked) as refused, workbook_lock(key):
+            pass
+        assert f"process {holder.pid} on" in refused.value.message
+        holder.kill()  # SIGKILL: no finally, no clean-up; the lock file stays behind
+        holder.wait()
+        assert lock_path(key).exists()
+        with workbook_lock(key):
+            assert json.loads(lock_path(key).read_text())["pid"] == os.getpid()
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # ---------------------------------------------------------------- scheduler
@@ -269,6 +305,37 @@ def test_job_exit_codes_map_to_outcomes(tmp_path: Path) -> None:
         ],
     )
     assert not failed.ok and failed.message == "Error: no such file"
+
+
+def test_the_scheduler_runs_a_real_job_through_the_library_in_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler holds the workbook's lock while its child runs ``api.run_job``: the
+    child must not be refused by its own scheduler's lock, and writes the workbook."""
+    from functools import partial
+
+    from conftest import TODAY
+
+    from sheet_crm import api
+    from sheet_crm.backends.xlsx import XlsxBackend
+    from sheet_crm.demo import write_demo
+
+    monkeypatch.setenv("SHEET_CRM_LOG_DIR", str(tmp_path / "logs"))
+    wb = write_demo(tmp_path / "crm.xlsx", customers=20, seed=2, today=TODAY)
+    path = tmp_path / "tiers.toml"
+    path.write_text('name = "Tiers"\nworkbook = "crm.xlsx"\nsteps = ["tiers"]\nevery = "hour"\n')
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "Broken"\nworkbook = "missing.xlsx"\nevery = "hour"\n')
+    s = Scheduler([load_job(path), load_job(broken)], runner=partial(api.run_job_isolated))
+    for j in s.jobs:
+        s._run_one(j)
+    good, bad = s.outcomes
+    # 1: it ran, and the demo has errors in its data on purpose
+    assert (good.job, good.ok, good.exit_code, good.message) == ("Tiers", True, 1, "done"), good
+    assert {"Tiers", "Runs"} <= set(XlsxBackend(wb).read().tables)
+    assert (bad.ok, bad.exit_code) == (False, 3)
+    assert bad.message.startswith("Error: ") and "missing.xlsx" in bad.message and "Fix: " in bad.message
+    assert not lock_path(str(wb)).exists()
 
 
 # ---------------------------------------------------------------- watch
