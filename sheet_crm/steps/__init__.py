@@ -30,7 +30,7 @@ from ..workbook import CellEdit, RowAppend, ToolTab, Workbook
 @dataclass
 class Context:
     workbook: Workbook
-    records: Records
+    records: Records  # what this step reads; no step changes them (see the module's docstring)
     settings: Settings
     today: date
     now: datetime
