@@ -6,8 +6,9 @@ step turns the problems into findings; nothing reads a cell again to find out wh
 was wrong with it.
 
 Normalised forms that follow from the cells and the settings alone are worked out
-here, once: the email address as it is compared (``email_normalized``), the phone
-number in E.164 form and its type, the country phone numbers are read for.
+here, once: the email address as it is compared (``email_normalized``), and the phone
+number in E.164 form and its type, read for the row's country (``phone_e164``,
+``phone_type``).
 
 The records are shared by every step of a run, and no step changes them: a step
 that learns something about a record (validation's new Customer IDs, dedupe's

@@ -48,10 +48,10 @@ from ...findings import Severity
 from ...gcpause import paused_gc
 from ...model import Customer, Order, RecordChanges, Records
 from .. import Context, StepOutput
-from .customers import CustomerChecks, Marks, check_referrals
+from .customers import CustomerChecks, check_referrals
 from .ids import assign_ids
 from .orders import ORDER_NEEDS, check_interactions, check_orders
-from .report import Reporter
+from .report import Marks, Reporter
 from .settings import check_settings
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO

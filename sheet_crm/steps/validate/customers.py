@@ -17,10 +17,7 @@ from functools import lru_cache
 from ...model import Customer, Records, problems_of
 from ...normalize import case_problem, proper_name, text
 from ...workbook import Row, Table
-from .report import Reporter, has_kind
-
-# Fields validation finds unusable, by the record's index in its list.
-Marks = dict[int, set[str]]
+from .report import Marks, Reporter, has_kind, mark
 
 # What each preferred channel needs: (the customer's field, in words), and the opt-in.
 _CHANNEL_NEEDS = {
@@ -36,14 +33,6 @@ _PHONE_CODES = {
     "no-country": "phone-no-country",
 }
 _PHONE_PROBLEMS = frozenset({"too-short", "too-long", "no-country", "invalid"})
-
-
-def mark(marks: Marks, i: int, fieldname: str) -> None:
-    found = marks.get(i)
-    if found is None:
-        marks[i] = {fieldname}
-    else:
-        found.add(fieldname)
 
 
 class CustomerChecks:

@@ -14,8 +14,7 @@ from datetime import date
 from ...findings import Location
 from ...model import Interaction, Problem, Records, problems_of
 from ...workbook import Table
-from .customers import Marks
-from .report import Cells, Reporter, has_kind, shown_number
+from .report import Cells, Marks, Reporter, has_kind, shown_number
 
 ORDER_NEEDS = frozenset({"date", "amount", "customer_ref"})
 INTERACTION_NEEDS = frozenset({"date", "customer_ref"})

@@ -16,6 +16,18 @@ from ...normalize import text
 from ...workbook import Cell, Row, Table
 from .catalogue import TEMPLATES
 
+# Fields validation finds unusable, by the record's index in its list (the pipeline adds
+# them to each record's ``invalid``).
+Marks = dict[int, set[str]]
+
+
+def mark(marks: Marks, i: int, fieldname: str) -> None:
+    found = marks.get(i)
+    if found is None:
+        marks[i] = {fieldname}
+    else:
+        found.add(fieldname)
+
 
 class Reporter:
     """Adds findings made from the catalogue's templates (``catalogue.MESSAGES``)."""
