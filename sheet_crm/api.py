@@ -24,7 +24,7 @@ from .findings import Finding, FindingList, Severity
 from .gcpause import paused_gc
 from .model import Records, build_records
 from .render import describe_plan, issues_tab
-from .steps import STEPS, Context, StepOutput, load, plan_steps
+from .steps import STEPS, Context, StepOutput, load, plan_steps, records_after
 from .workbook import WHOLE, ToolTab, Workbook, WritePlan, WriteReport
 
 if TYPE_CHECKING:  # the I/O modules are imported where a command uses them
@@ -247,6 +247,10 @@ def _compute(
         out = load(name)(ctx)
         outputs[name] = out
         ctx.results[name] = out.result
+        # Steps never change the records they read; what one learned that the next
+        # must see (new Customer IDs, merges) comes back as data and is applied here.
+        ctx.records = records_after(ctx.records, out.result)
+    records = ctx.records
     plan = WritePlan(generated_at=started)
     for name in order:
         plan.tabs.extend(outputs[name].tabs)

@@ -101,7 +101,7 @@ def test_same_email_on_two_customers() -> None:
 
 
 def test_check_domains_uses_the_lookup_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sheet_crm.steps import validate
+    from sheet_crm.steps.validate import customers as customer_checks
 
     asked: list[str] = []
 
@@ -109,7 +109,7 @@ def test_check_domains_uses_the_lookup_only_when_asked(monkeypatch: pytest.Monke
         asked.append(domain)
         return "The domain name nowhere.invalid does not exist." if domain == "nowhere-at-all.com" else ""
 
-    monkeypatch.setattr(validate, "domain_problem", fake)
+    monkeypatch.setattr(customer_checks, "domain_problem", fake)
     sheets = customers(ANN, ["C-00002", "Bob", "Ray", "bob@nowhere-at-all.com", None, None])
     assert cells(run(sheets)) == [] and asked == []
     report = run(sheets, options={"check_domains": True})

@@ -11,7 +11,7 @@ from conftest import TODAY
 
 from sheet_crm import api
 from sheet_crm.backends.memory import MemoryBackend
-from sheet_crm.steps.validate import MESSAGES
+from sheet_crm.steps.validate.catalogue import MESSAGES
 
 HEAD = ["Customer ID", "First name", "Last name", "Email", "Phone", "Country"]
 ANN = ["C-00001", "Ann", "Lee", "ann@example.com", "07911 123456", "GB"]
@@ -370,10 +370,10 @@ def test_wording(code: str) -> None:
 
 
 def test_wording_email_domain_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sheet_crm.steps import validate
+    from sheet_crm.steps.validate import customers as customer_checks
 
     monkeypatch.setattr(
-        validate, "domain_problem", lambda domain: "The domain name example.com does not exist."
+        customer_checks, "domain_problem", lambda domain: "The domain name example.com does not exist."
     )
     report = api.run(
         MemoryBackend(ann()), ["validate"], today=TODAY, dry_run=True, options={"check_domains": True}

@@ -2,7 +2,15 @@
 
 Every step is ``run(ctx: Context) -> StepOutput``; it reads ``ctx`` and the results
 of the steps before it (``ctx.results``), and never touches storage. ``STEPS``
-names them in the order a sync runs them; ``DEPENDS`` says what each needs first.
+names them in the order a sync runs them; ``READS`` says what each reads, and so
+which steps must run before it (``DEPENDS``).
+
+No step changes the records it is given. A step that learns something the later
+steps must see returns it as data (``record_changes`` on its result: validation's
+new Customer IDs and unusable fields, dedupe's merges), and the pipeline makes the
+records the next step reads with ``records_after`` (new objects only for the records
+that change). ``tests/test_pipeline_records.py`` runs every step on the demo
+workbook and checks the records each was given are unchanged afterwards.
 """
 
 from __future__ import annotations
@@ -15,14 +23,14 @@ from typing import Any
 
 from ..config import Settings
 from ..findings import FindingList
-from ..model import Records
+from ..model import RecordChanges, Records
 from ..workbook import CellEdit, RowAppend, ToolTab, Workbook
 
 
 @dataclass
 class Context:
     workbook: Workbook
-    records: Records
+    records: Records  # what this step reads; no step changes them (see the module's docstring)
     settings: Settings
     today: date
     now: datetime
@@ -57,14 +65,37 @@ STEPS: dict[str, str] = {
     "outreach": "sheet_crm.steps.outreach:run",
 }
 
-DEPENDS: dict[str, tuple[str, ...]] = {
-    "validate": (),
-    "dedupe": ("validate",),
-    "tiers": ("validate",),
-    "segments": ("tiers",),
-    "dashboard": ("tiers", "segments"),
-    "outreach": ("segments",),
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a step reads: owner and tool ``tabs`` (through the records or the
+    workbook), and the earlier steps whose ``results`` it reads, directly in
+    ``ctx.results`` or as what they add to the records (validation's Customer IDs)."""
+
+    tabs: tuple[str, ...] = ()
+    results: tuple[str, ...] = ()
+
+
+READS: dict[str, Reads] = {
+    # Customer IDs: every tab that may name one counts for the high-water mark.
+    "validate": Reads(("Customers", "Orders", "Interactions", "Settings", "tool tabs")),
+    # A merge needs the survivor's Customer ID, which validation gives a new customer.
+    "dedupe": Reads(("Customers", "Orders", "Settings", "Duplicates"), ("validate",)),
+    # Each customer's figures are keyed by the Customer ID validation gives out.
+    "tiers": Reads(("Customers", "Orders", "Settings"), ("validate",)),
+    "segments": Reads(("Customers", "Orders", "Interactions", "Segments", "Settings"), ("tiers",)),
+    "dashboard": Reads(("Customers", "Orders", "Settings"), ("tiers", "segments")),
+    # Outreach reads validation's normalised contact details only when it ran (see
+    # ``outreach._Channels``), so validation is not a dependency of its own.
+    "outreach": Reads(
+        ("Customers", "Orders", "Interactions", "Settings", "Segments", "Templates", "Outreach"),
+        ("tiers", "segments"),
+    ),
 }
+
+# The steps each one needs first: the ones whose results it reads.
+DEPENDS: dict[str, tuple[str, ...]] = {name: reads.results for name, reads in READS.items()}
 
 
 def plan_steps(requested: Iterable[str]) -> list[str]:
@@ -83,6 +114,13 @@ def plan_steps(requested: Iterable[str]) -> list[str]:
     for name in requested:
         add(name)
     return [name for name in STEPS if name in wanted]
+
+
+def records_after(records: Records, result: Any) -> Records:
+    """The records the next step reads: ``records`` with the changes a step's result
+    asks for (``result.record_changes``, when it has any), copy-on-write."""
+    changes: RecordChanges | None = getattr(result, "record_changes", None)
+    return records.changed(changes) if changes else records
 
 
 def load(name: str) -> StepFunction:

@@ -13,8 +13,10 @@ Each run, in this order:
      ``not duplicate`` are merged into one (the row marked in Keep survives, else the
      rule in ``merge.choose_survivor``).
 
-2. Carry out those merges (``merge.Merger``), and mark them in ``ctx.records`` so
-   every later step counts the merged rows' orders for the survivor.
+2. Carry out those merges (``merge.Merger``). The records are not changed: the
+   result's ``record_changes`` says what the merges change (Merged into, the
+   survivor's blanks filled), and the pipeline makes the records every later step
+   reads from it, so they count the merged rows' orders for the survivor.
 3. Match the remaining customers (``matching.find_duplicates``), never pairing ones
    the owner kept apart.
 4. With ``--auto-merge-above P``, merge groups whose every pair is above P and whose
@@ -27,10 +29,12 @@ Each run, in this order:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +42,7 @@ from ..findings import Location, Severity
 from ..matching import Entity, MatchResult, explain, find_duplicates, prepare
 from ..merge import MERGE_LOG, MergeOutcome, Merger, choose_survivor, merge_log_tab
 from ..merge import undo_plan as _undo_plan
-from ..model import CUSTOMER_FIELD_NAMES, Customer
+from ..model import CUSTOMER_FIELD_NAMES, Customer, RecordChanges
 from ..normalize import text
 from ..workbook import Cell, Table, ToolTab, Workbook, WritePlan, header_key, is_blank
 from . import Context, StepOutput
@@ -110,6 +114,9 @@ class DedupeResult:
     clusters: list[ProposedCluster] = field(default_factory=list)
     merges: list[MergeOutcome] = field(default_factory=list)
     kept_apart: set[frozenset[str]] = field(default_factory=set)  # pairs the owner rejected
+    # What the merges change in the records the later steps read: each merged row's
+    # Merged into, the survivor's blanks filled (by index in ``records.customers``).
+    record_changes: RecordChanges = field(default_factory=RecordChanges)
 
 
 @dataclass
@@ -185,29 +192,53 @@ def run(ctx: Context) -> StepOutput:
     result = DedupeResult()
     if table is None:  # build_records already refuses a workbook without Customers
         return out
-    by_key = {c.key.casefold(): c for c in records.customers}
+    # This run's view of the customers: a merged or filled customer is replaced here by
+    # a changed copy, and the changes go to the pipeline as data (``record_changes``);
+    # the records the step was given stay as they are.
+    customers = list(records.customers)
+    changes: dict[int, dict[str, Any]] = {}
+    by_key = {c.key.casefold(): i for i, c in enumerate(customers)}
     orders = {k: len(v) for k, v in records.orders_by_customer().items()}
     merger = Merger(table, ctx.now)
     log_rows: list[list[Cell]] = []
     remembered: list[_Group] = []
 
-    def apply(outcome: MergeOutcome, survivor: Customer, others: Sequence[Customer]) -> None:
+    def change(i: int, fields: dict[str, Any]) -> None:
+        customers[i] = dataclasses.replace(customers[i], **fields)
+        changes.setdefault(i, {}).update(fields)
+
+    def apply(outcome: MergeOutcome, survivor: int, others: Sequence[int]) -> None:
         result.merges.append(outcome)
         out.summary.append(outcome.summary)
         if outcome.skipped:
             return
         out.edits.extend(outcome.edits)
         log_rows.extend(outcome.log_rows)
-        for c in others:
-            if c.key in outcome.merged:
-                c.merged_into = survivor.customer_id
-        for fieldname, _value in outcome.filled.items():
+        survivor_id = customers[survivor].customer_id
+        for i in others:
+            if customers[i].key in outcome.merged:
+                change(i, {"merged_into": survivor_id})
+        filled: dict[str, Any] = {}
+        for fieldname in outcome.filled:
             donor_value = next(
-                (getattr(c, fieldname) for c in others if getattr(c, fieldname, None) not in (None, "", [])),
+                (
+                    getattr(customers[i], fieldname)
+                    for i in others
+                    if getattr(customers[i], fieldname, None) not in (None, "", [])
+                ),
                 None,
             )
             if fieldname in CUSTOMER_FIELD_NAMES and donor_value is not None:
-                setattr(survivor, fieldname, donor_value)
+                filled[fieldname] = donor_value
+        if filled:
+            change(survivor, filled)
+
+    def merge(cluster: str, members: list[int], survivor: Customer, note: str, order: dict[str, int]) -> None:
+        """Merge the ``members`` (indexes) into ``survivor``, donors in ranked order."""
+        objects = [customers[i] for i in members]
+        at = {id(c): i for c, i in zip(objects, members, strict=True)}
+        others = [c for c in _ranked(table, objects, order) if c is not survivor]
+        apply(merger.merge(cluster, survivor, others, note), at[id(survivor)], [at[id(c)] for c in others])
 
     # 1-2. The owner's decisions.
     for group in _read_groups(ctx.workbook):
@@ -236,26 +267,29 @@ def run(ctx: Context) -> StepOutput:
         members = [
             by_key[k.casefold()]
             for k, d in decisions.items()
-            if d != "not duplicate" and k.casefold() in by_key and not by_key[k.casefold()].merged_into
+            if d != "not duplicate"
+            and k.casefold() in by_key
+            and not customers[by_key[k.casefold()]].merged_into
         ]
         if len(members) < 2:
             continue
         keep = [k for k, _d, marked, _n in group.rows if marked]
         survivor = choose_survivor(
-            table, members, orders, [by_key[k.casefold()].key for k in keep if k.casefold() in by_key]
+            table,
+            [customers[i] for i in members],
+            orders,
+            [customers[by_key[k.casefold()]].key for k in keep if k.casefold() in by_key],
         )
-        others = [c for c in _ranked(table, members, orders) if c is not survivor.customer]
-        apply(
-            merger.merge(
-                group.cluster_id, survivor.customer, others, f"you chose merge; kept: {survivor.reason}"
-            ),
-            survivor.customer,
-            others,
-        )
-    records.reindex()
+        note = f"you chose merge; kept: {survivor.reason}"
+        merge(group.cluster_id, members, survivor.customer, note, orders)
+    # The owner's merges count from here on: their orders now count for the survivor.
+    # Every order is resolved again, merges or not, against the emails as normalised
+    # (see ``Records.reindex``); that is what the steps after this one have always read.
+    merged = records.changed(RecordChanges(customers=changes, resolve="all"))
 
     # 3. Match the customers still active.
-    active = [c for c in records.customers if not c.merged_into]
+    active_at = [i for i, c in enumerate(customers) if not c.merged_into]
+    active = [customers[i] for i in active_at]
     entities = [_entity(c, ctx.settings.default_country) for c in active]
     index = {c.key.casefold(): i for i, c in enumerate(active)}
     cannot = [
@@ -266,16 +300,16 @@ def run(ctx: Context) -> StepOutput:
         if a in index and b in index
     ]
     match = find_duplicates(entities, cannot_link=cannot)
-    orders = {k: len(v) for k, v in records.orders_by_customer().items()}
+    orders = {k: len(v) for k, v in merged.orders_by_customer().items()}
     previous = _previous(ctx.workbook)
     auto = ctx.options.get("auto_merge_above")
     proposals: list[ProposedCluster] = []
     anchor_pairs: list[tuple[int, int]] = []
     plan: list[tuple[list[int], int, str]] = []
     for members in match.clusters:
-        customers = [active[i] for i in members]
-        survivor = choose_survivor(table, customers, orders)
-        anchor = members[customers.index(survivor.customer)]
+        group_customers = [active[i] for i in members]
+        survivor = choose_survivor(table, group_customers, orders)
+        anchor = members[group_customers.index(survivor.customer)]
         plan.append((members, anchor, survivor.reason))
         anchor_pairs.extend((min(i, anchor), max(i, anchor)) for i in members if i != anchor)
     probs, comparison = match.scorer.score(np.array(anchor_pairs, dtype=np.int64).reshape(-1, 2))
@@ -300,21 +334,21 @@ def run(ctx: Context) -> StepOutput:
         ordered = [active[anchor].key] + [k for k in keys if k != active[anchor].key]
         decided = any(previous.get((cid, k)) for k in keys)
         if auto is not None and not decided and weakest > float(auto) and not _names_differ(match, members):
-            survivor_c = active[anchor]
-            others = [c for c in _ranked(table, [active[i] for i in members], orders) if c is not survivor_c]
             note = f"merged automatically: every pair above {float(auto):g} (weakest {weakest:.3f})"
-            apply(merger.merge(cid, survivor_c, others, note), survivor_c, others)
+            merge(cid, [active_at[i] for i in members], active[anchor], note, orders)
             if not result.merges[-1].skipped:
                 continue
         proposals.append(ProposedCluster(cid, ordered, weakest, why, reasons, member_p))
-    records.reindex()
     result.clusters = proposals
+    # Merged rows count for their survivor in every later step: the pipeline resolves
+    # the orders and interactions again when it makes the records for them.
+    result.record_changes = RecordChanges(customers=changes, resolve="all")
 
     # 5. The tab: proposals, then the groups the owner kept apart.
     rows: list[list[Cell]] = []
     for p in proposals:
         for key in p.members:
-            c = by_key[key.casefold()]
+            c = customers[by_key[key.casefold()]]
             carried = previous.get((p.cluster_id, key), {})
             rows.append(
                 [
@@ -326,9 +360,10 @@ def run(ctx: Context) -> StepOutput:
     for group in remembered:
         keys = [k for k, _d, _keep, _n in group.rows]
         for key, raw, _keep, _n in group.rows:
-            c = by_key.get(key.casefold())
-            if c is None:
+            at = by_key.get(key.casefold())
+            if at is None:
                 continue
+            c = customers[at]
             others = ", ".join(k for k in keys if k != key)
             if _decision(raw) == "not duplicate":
                 why = f"you said not duplicate: kept apart from {others} for good"
@@ -350,7 +385,7 @@ def run(ctx: Context) -> StepOutput:
     if log_rows:
         out.tabs.append(merge_log_tab(log_rows))
     n_people = sum(len(p.members) for p in proposals)
-    merged = [m for m in result.merges if not m.skipped]
+    done = [m for m in result.merges if not m.skipped]
     if proposals:
         out.summary.insert(
             0,
@@ -361,12 +396,12 @@ def run(ctx: Context) -> StepOutput:
         out.summary.insert(0, "No probable duplicates found.")
     if result.kept_apart:
         out.summary.append(f"Remembered {len(result.kept_apart)} pair(s) you marked not duplicate.")
-    if merged:
+    if done:
         out.summary.append(
             f"Every change is in the {MERGE_LOG} tab; `sheet-crm undo-merge` puts a merge back."
         )
     out.result = result
-    out.counts = {"clusters": len(proposals), "merged": len(merged), "kept_apart": len(result.kept_apart)}
+    out.counts = {"clusters": len(proposals), "merged": len(done), "kept_apart": len(result.kept_apart)}
     out.data = {
         "clusters": [
             {
@@ -384,7 +419,7 @@ def run(ctx: Context) -> StepOutput:
                 "merged": m.merged,
                 "filled": sorted(m.filled),
             }
-            for m in merged
+            for m in done
         ],
         "skipped_merges": [
             {"cluster_id": m.cluster_id, "why": m.skipped} for m in result.merges if m.skipped
